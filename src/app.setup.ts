@@ -1,0 +1,52 @@
+import helmet from '@fastify/helmet';
+import { LogLevel, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module.js';
+import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
+
+export interface CreateAppOptions {
+  logger?: LogLevel[] | false;
+}
+
+/** Builds the application exactly as it runs in production; `main.ts` and the e2e tests both use it. */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+    logger: options.logger ?? ['log', 'warn', 'error'],
+    abortOnError: false,
+  });
+  const config = app.get<AppConfig>(appConfig.KEY);
+
+  app.setGlobalPrefix('api', { exclude: ['health'] });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  await app.register(helmet);
+  app.enableCors({
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  setUpSwagger(app);
+  return app;
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const document = new DocumentBuilder()
+    .setTitle('Auth service')
+    .setDescription('Registration, login, rotating refresh tokens, sessions and user administration.')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    // Protected by default, as the API is: public routes opt out with `@Public()`.
+    .addSecurityRequirements('bearer')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,41 @@
+import { ConflictException, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { Role } from '../users/role.enum.js';
+import { UsersService } from '../users/users.service.js';
+import { PasswordService } from './password.service.js';
+
+/**
+ * With ADMIN_EMAIL and ADMIN_PASSWORD set, that account exists and is an admin after boot. An existing
+ * account keeps its password (change it through the API); it only gains the admin role.
+ */
+@Injectable()
+export class AdminBootstrapService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AdminBootstrapService.name);
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.config.admin;
+    if (!admin) return;
+    const existing = await this.users.findByEmail(admin.email);
+    if (existing) {
+      if (!existing.roles.includes(Role.Admin)) {
+        await this.users.addRole(existing, Role.Admin);
+        this.logger.log(`Gave the admin role to ${admin.email}`);
+      }
+      return;
+    }
+    try {
+      const passwordHash = await this.passwords.hash(admin.password);
+      await this.users.create({ email: admin.email, passwordHash, name: 'Administrator', roles: [Role.User, Role.Admin] });
+      this.logger.log(`Created the admin account ${admin.email}`);
+    } catch (error) {
+      // Another instance created it at the same moment.
+      if (!(error instanceof ConflictException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
+import type { User } from '../users/entities/user.entity.js';
+import type { AuthUser, ClientInfo } from './auth-user.js';
+import { AuthService } from './auth.service.js';
+import { Client } from './decorators/client.decorator.js';
+import { CurrentUser } from './decorators/current-user.decorator.js';
+import { Public } from './decorators/public.decorator.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshDto } from './dto/refresh.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+import { SessionResponseDto } from './dto/session-response.dto.js';
+import { TokenResponseDto } from './dto/token-response.dto.js';
+import { LocalAuthGuard } from './guards/local-auth.guard.js';
+import { SessionsService } from './sessions.service.js';
+
+@ApiTags('auth')
+@ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials' })
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create an account and start a session' })
+  @ApiCreatedResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
+  @ApiConflictResponse({ description: 'Email is already registered' })
+  register(@Body() body: RegisterDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.auth.register(body, client);
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Log in with email and password and start a session' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ description: 'Malformed body' })
+  login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.auth.login(user, client);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Spend a refresh token for a new token pair' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.auth.refresh(body.refreshToken, client);
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working at once' })
+  @ApiNoContentResponse()
+  logout(@CurrentUser() auth: AuthUser): Promise<void> {
+    return this.sessions.end(auth.user.id, auth.sessionId, 'logout');
+  }
+
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End every session of the caller' })
+  @ApiNoContentResponse()
+  logoutAll(@CurrentUser() auth: AuthUser): Promise<void> {
+    return this.sessions.endAll(auth.user.id, 'logout_all');
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The caller' })
+  @ApiOkResponse({ type: UserResponseDto })
+  me(@CurrentUser() auth: AuthUser): UserResponseDto {
+    return UserResponseDto.from(auth.user);
+  }
+
+  @Get('sessions')
+  @ApiOperation({ summary: "The caller's live sessions, most recently used first" })
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  async listSessions(@CurrentUser() auth: AuthUser): Promise<SessionResponseDto[]> {
+    const sessions = await this.sessions.listActive(auth.user.id);
+    return sessions.map((session) => SessionResponseDto.from(session, auth.sessionId));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End one of the caller’s sessions' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'Not one of the caller’s live sessions' })
+  endSession(@CurrentUser() auth: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.sessions.end(auth.user.id, id, 'ended_by_user');
+  }
+}

@@ -1,0 +1,26 @@
+import { applyDecorators } from '@nestjs/common';
+import { IsString, ValidateBy, ValidationOptions } from 'class-validator';
+
+export const PASSWORD_MIN_BYTES = 8;
+/** bcrypt reads only the first 72 bytes: a longer password is refused rather than silently cut. */
+export const PASSWORD_MAX_BYTES = 72;
+
+function byteLength(value: unknown): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
+}
+
+/** A password of 8 to 72 bytes in UTF-8, each bound with its own message. */
+export function IsPassword(options: { minBytes?: number } = {}): PropertyDecorator {
+  const minBytes = options.minBytes ?? PASSWORD_MIN_BYTES;
+  const atLeast: ValidationOptions = {
+    message: ({ property }) => `${property} must be at least ${minBytes} bytes long (${minBytes} ASCII characters)`,
+  };
+  const atMost: ValidationOptions = {
+    message: ({ property }) => `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
+  };
+  return applyDecorators(
+    IsString(),
+    ValidateBy({ name: 'passwordMinBytes', validator: { validate: (value) => byteLength(value) >= minBytes } }, atLeast),
+    ValidateBy({ name: 'passwordMaxBytes', validator: { validate: (value) => byteLength(value) <= PASSWORD_MAX_BYTES } }, atMost),
+  );
+}

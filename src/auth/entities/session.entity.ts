@@ -1,0 +1,59 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from '../../users/entities/user.entity.js';
+
+/** One login: a chain of rotating refresh tokens and the access tokens issued from it. */
+@Entity('sessions')
+@Index('IDX_sessions_user_active', ['userId'], { where: `"revoked_at" IS NULL` })
+export class Session {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_sessions' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_sessions_user' })
+  user?: User;
+
+  /** SHA-256 (hex) of the current refresh token; the token itself is never stored. */
+  @Column({ name: 'refresh_token_hash', type: 'char', length: 64 })
+  refreshTokenHash: string;
+
+  /** Hash of the token spent by the last rotation, honoured for the reuse window only. */
+  @Column({ name: 'previous_token_hash', type: 'char', length: 64, nullable: true })
+  previousTokenHash: string | null;
+
+  /** How many times the refresh token has rotated. */
+  @Column({ type: 'integer', default: 0 })
+  generation: number;
+
+  @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
+  rotatedAt: Date | null;
+
+  /** The pair handed out by the last rotation, encrypted, so a racing tab can be given the same one. */
+  @Column({ name: 'successor_sealed', type: 'text', nullable: true })
+  successorSealed: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' })
+  lastUsedAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
+  revokedReason: SessionEndReason | null;
+}
+
+export type SessionEndReason = 'logout' | 'logout_all' | 'ended_by_user' | 'refresh_reuse';

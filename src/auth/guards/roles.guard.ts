@@ -1,0 +1,20 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import type { Role } from '../../users/role.enum.js';
+import type { AuthUser } from '../auth-user.js';
+import { ROLES_KEY } from '../decorators/roles.decorator.js';
+
+/** Runs after the JWT guard; the roles come from the database row read by that guard. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    if (!required?.length) return true;
+    const auth = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>().user;
+    if (auth && required.some((role) => auth.user.roles.includes(role))) return true;
+    throw new ForbiddenException(`Requires one of the roles: ${required.join(', ')}`);
+  }
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-jwt';
+import { authConfig, type AuthConfig } from '../../config/auth.config.js';
+import type { AuthUser } from '../auth-user.js';
+import { SessionsService } from '../sessions.service.js';
+
+/** Exactly `Bearer <jwt>`: no other scheme spelling, no token from the query string or body. */
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? (BEARER.exec(header)?.[1] ?? null) : null;
+}
+
+interface AccessPayload {
+  sub?: unknown;
+  sid?: unknown;
+  jti?: unknown;
+}
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(authConfig.KEY) config: AuthConfig,
+  ) {
+    super({
+      jwtFromRequest: bearerToken,
+      // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
+      secretOrKey: config.jwt.key as unknown as Buffer,
+      algorithms: [config.jwt.algorithm],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ignoreExpiration: false,
+    });
+  }
+
+  /** The token is authentic; now check that its session is live and read the user's current roles. */
+  async validate(payload: AccessPayload): Promise<AuthUser> {
+    const { sub, sid, jti } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') {
+      throw new UnauthorizedException('Invalid access token');
+    }
+    const identity = await this.sessions.findIdentity(sid, sub);
+    if (!identity) throw new UnauthorizedException('Session has ended');
+    return identity;
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { Role } from '../users/role.enum.js';
+
+/** `<session id>.<256 random bits, base64url>` */
+const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  roles: Role[];
+}
+
+/** Signs access tokens, mints and reads refresh tokens, and seals values kept in the database. */
+@Injectable()
+export class TokensService {
+  private readonly sealKey: Buffer;
+
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(authConfig.KEY) config: AuthConfig,
+  ) {
+    this.sealKey = Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), 'auth-service/sealed-successor', 32));
+  }
+
+  /** `roles` is informational for clients: the guard reads roles from the database on every request. */
+  signAccessToken({ userId, sessionId, roles }: AccessClaims): string {
+    return this.jwt.sign({ sid: sessionId, roles }, { subject: userId, jwtid: randomUUID() });
+  }
+
+  newRefreshToken(sessionId: string): { token: string; hash: string } {
+    const token = `${sessionId}.${randomBytes(32).toString('base64url')}`;
+    return { token, hash: this.hashRefreshToken(token) };
+  }
+
+  /** The session a refresh token names and the token's hash; null when it is not a refresh token at all. */
+  readRefreshToken(token: string): { sessionId: string; hash: string } | null {
+    const match = REFRESH_TOKEN.exec(token);
+    return match ? { sessionId: match[1], hash: this.hashRefreshToken(token) } : null;
+  }
+
+  hashRefreshToken(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+
+  sameHash(a: string | null, b: string): boolean {
+    return a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  }
+
+  /** AES-256-GCM under a key derived from the JWT secret: a database dump alone does not reveal it. */
+  seal(value: unknown): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  unseal<T>(sealed: string): T | null {
+    try {
+      const raw = Buffer.from(sealed, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, IV_BYTES));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      const body = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+      return JSON.parse(body.toString('utf8')) as T;
+    } catch {
+      return null;
+    }
+  }
+}

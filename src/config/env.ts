@@ -1,0 +1,37 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+/**
+ * Reads one config namespace from the environment: converts the strings to the declared types,
+ * validates them, and stops the start with a message that names every bad variable.
+ */
+export function readEnv<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const values = plainToInstance(schema, env, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(values, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new Error(`Invalid configuration:\n${errors.map(describe).join('\n')}`);
+  }
+  return values;
+}
+
+function describe(error: ValidationError): string {
+  const reasons = Object.values(error.constraints ?? {}).join('; ');
+  return `  - ${error.property}: ${reasons}`;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `900`, `900s`, `15m`, `12h`, `30d` → seconds; undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's'];
+}
+
+/** Comma-separated list, blanks dropped. */
+export function parseList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}

@@ -1,0 +1,28 @@
+import type { DataSourceOptions } from 'typeorm';
+import { Session } from '../auth/entities/session.entity.js';
+import { User } from '../users/entities/user.entity.js';
+import type { PostgresConnection } from './embedded-postgres.js';
+import { InitialSchema1763800000000 } from './migrations/1763800000000-InitialSchema.js';
+
+/** Bounded so a dead database fails a request quickly instead of hanging it. */
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** The one TypeORM configuration, used by the app, the migration command and the tests. */
+export function typeOrmOptions(connection: PostgresConnection, poolSize: number): DataSourceOptions {
+  return {
+    type: 'postgres',
+    ...connection,
+    entities: [User, Session],
+    migrations: [InitialSchema1763800000000],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    // gen_random_uuid() is built into Postgres >= 13 and PGlite; no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    poolSize,
+    // Query text and parameters (hashes, emails) stay out of the logs.
+    logging: false,
+  };
+}

@@ -1,0 +1,30 @@
+import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/decorators/public.decorator.js';
+
+const DATABASE_PING_TIMEOUT_MS = 1500;
+
+@ApiTags('health')
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+  ) {}
+
+  @Public()
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and database check: 200 when every dependency is up, 503 naming the ones that are down' })
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS })]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as Partial<HealthCheckResult>;
+      const down = Object.keys(result.error ?? {});
+      throw new ServiceUnavailableException(`Unhealthy: ${down.length ? down.join(', ') : 'a dependency'} is down`);
+    }
+  }
+}

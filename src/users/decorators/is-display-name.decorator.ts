@@ -1,0 +1,15 @@
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+export const NAME_MAX_LENGTH = 100;
+
+/** A person's display name: trimmed, 1 to 100 characters. */
+export function IsDisplayName(): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString(),
+    IsNotEmpty({ message: 'name must not be empty' }),
+    MaxLength(NAME_MAX_LENGTH),
+  );
+}

@@ -1,0 +1,38 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { User } from '../entities/user.entity.js';
+import { Role } from '../role.enum.js';
+
+export class UserResponseDto {
+  @ApiProperty({ format: 'uuid', example: '7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41' })
+  readonly id: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  readonly email: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' })
+  readonly name: string | null;
+
+  @ApiProperty({ enum: Role, isArray: true, example: [Role.User] })
+  readonly roles: Role[];
+
+  @ApiProperty({ example: false })
+  readonly emailVerified: boolean;
+
+  @ApiProperty()
+  readonly createdAt: Date;
+
+  @ApiProperty()
+  readonly updatedAt: Date;
+
+  static from(user: User): UserResponseDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      roles: user.roles,
+      emailVerified: user.emailVerifiedAt !== null,
+      createdAt: user.createdAt,
+      updatedAt: user.updatedAt,
+    };
+  }
+}

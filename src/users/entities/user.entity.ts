@@ -1,0 +1,33 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Role } from '../role.enum.js';
+
+@Entity('users')
+@Index('UQ_users_email', ['email'], { unique: true })
+@Check('CHK_users_email_lower', `"email" = lower("email")`)
+@Check('CHK_users_roles', `"roles" <@ ARRAY['user', 'admin']::text[] AND cardinality("roles") > 0`)
+export class User {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_users' })
+  id: string;
+
+  /** Always stored trimmed and lower-cased; the check constraint makes the unique index case-insensitive. */
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 100, select: false })
+  passwordHash: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  name: string | null;
+
+  @Column({ type: 'text', array: true, default: () => `'{user}'` })
+  roles: Role[];
+
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

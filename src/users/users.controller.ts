@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/decorators/roles.decorator.js';
+import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
+import { UpdateUserDto } from './dto/update-user.dto.js';
+import { UserListResponseDto } from './dto/user-list-response.dto.js';
+import { UserResponseDto } from './dto/user-response.dto.js';
+import { Role } from './role.enum.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@Roles(Role.Admin)
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List users, newest first (admin)' })
+  @ApiOkResponse({ type: UserListResponseDto })
+  async list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
+    const { items, total } = await this.users.list(query);
+    return { items: items.map((user) => UserResponseDto.from(user)), total, page: query.page, limit: query.limit };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get one user (admin)' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.getById(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: "Change a user's roles or name (admin); takes effect on the user's next request" })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiConflictResponse({ description: 'Would remove the last admin' })
+  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateUserDto): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a user and end all its sessions (admin)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiConflictResponse({ description: 'Would remove the last admin' })
+  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.users.remove(id);
+  }
+}
