@@ -5,6 +5,6 @@ export class RefreshDto {
   @ApiProperty({ description: 'The refresh token from the last token response; it is spent by this call' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxLength(2048)
   readonly refreshToken: string;
 }
