@@ -27,7 +27,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
 
   app.setGlobalPrefix('api', { exclude: ['health'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  await app.register(helmet);
+  // TLS is terminated in front of the service; upgrading requests would break plain-HTTP local use.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,

@@ -13,44 +13,64 @@ export interface TestApp {
   app: NestFastifyApplication;
   url: string;
   http: TestAgent;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** A fresh database: a new one on DATABASE_URL's server when that is set, else a new embedded data folder. */
+export interface TestDatabase {
   dataDir: string;
-  /** The database this app uses: a fresh one on DATABASE_URL's server, or embedded under dataDir. */
-  databaseName: string | null;
-  close(options?: { keepData?: boolean }): Promise<void>;
+  /** Set on a server database; unset means embedded PGlite under dataDir. */
+  url?: string;
+  drop(): Promise<void>;
 }
 
 export interface TestAppOptions {
   env?: Record<string, string | undefined>;
-  /** Reuse a data folder (embedded restarts). */
-  dataDir?: string;
-  /** Ignore DATABASE_URL and run on embedded PGlite. */
-  embedded?: boolean;
+  /** A database made by createTestDatabase, kept when the app closes (restarts); by default each app has its own. */
+  database?: TestDatabase;
 }
 
 /** Every app of one test file signs with the same key, so a restart keeps tokens valid. */
 const JWT_SECRET = randomBytes(48).toString('base64url');
 
-/**
- * Starts the real application, built as `main.ts` builds it, on a fresh database: a new database
- * on DATABASE_URL's server when that is set, else embedded PGlite in a new data folder.
- */
-export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+export async function createTestDatabase(options: { embedded?: boolean } = {}): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'auth-e2e-'));
   const serverUrl = options.embedded ? undefined : process.env.DATABASE_URL;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'auth-e2e-'));
-  const database = serverUrl ? await createDatabase(serverUrl) : null;
-  const env: Record<string, string | undefined> = {
+  if (!serverUrl) {
+    return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const name = `auth_e2e_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    dataDir,
+    url: url.toString(),
+    drop: async () => {
+      await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the real application, built as `main.ts` builds it, listening on a loopback port. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const restoreEnv = applyEnv({
     NODE_ENV: 'test',
     JWT_SECRET,
     BCRYPT_COST: '4',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database?.url,
+    DATA_DIR: database.dataDir,
+    DATABASE_URL: database.url,
     CORS_ORIGINS: undefined,
     ADMIN_EMAIL: undefined,
     ADMIN_PASSWORD: undefined,
+    JWT_REFRESH_REUSE_WINDOW: undefined,
+    JWT_ISSUER: undefined,
+    JWT_AUDIENCE: undefined,
     ...options.env,
-  };
-
-  const restoreEnv = applyEnv(env);
+  });
   let app: NestFastifyApplication;
   try {
     app = await createApp({ logger: ['error'] });
@@ -63,12 +83,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     app,
     url,
     http: request(url),
-    dataDir,
-    databaseName: database?.name ?? null,
-    async close({ keepData = false } = {}) {
+    database,
+    async close() {
       await app.close();
-      if (database) await dropDatabase(serverUrl!, database.name);
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.database) await database.drop();
     },
   };
 }
@@ -93,16 +111,4 @@ export async function withAdminClient<T>(serverUrl: string, work: (client: pg.Cl
   } finally {
     await client.end();
   }
-}
-
-async function createDatabase(serverUrl: string): Promise<{ name: string; url: string }> {
-  const name = `auth_e2e_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
-
-async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }

@@ -44,6 +44,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (typeof fastifyError.code === 'string' && fastifyError.code in FASTIFY_ERRORS && typeof fastifyError.statusCode === 'number') {
       return { statusCode: fastifyError.statusCode, error: reason(fastifyError.statusCode), message: FASTIFY_ERRORS[fastifyError.code] };
     }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable on ${request.method} ${request.url} (request ${request.id})`);
+      const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
+      return { statusCode, error: reason(statusCode), message: 'Service temporarily unavailable, try again shortly', requestId: String(request.id) };
+    }
     this.logger.error(
       `Unhandled error on ${request.method} ${request.routeOptions.url ?? request.url} (request ${request.id})`,
       exception instanceof Error ? exception.stack : String(exception),
@@ -51,6 +56,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
     return { statusCode, error: reason(statusCode), message: 'Internal server error', requestId: String(request.id) };
   }
+}
+
+/** Connection-level failures (refused, dropped, timed out) and Postgres shutdown states: retryable. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|connection is closed|not currently accepting connections|the database system is (starting up|shutting down)/i;
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
+  const code = error?.driverError?.code ?? error?.code;
+  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (typeof error?.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message));
 }
 
 function reason(statusCode: number): string {

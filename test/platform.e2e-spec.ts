@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, expectErrorShape, PASSWORD, registerUser, uniqueEmail } from './support/factories.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+type OpenApi = {
+  paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; requestBody?: unknown }>>;
+  security?: Array<Record<string, string[]>>;
+  components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, { properties?: Record<string, unknown> }> };
+};
+
+/** The only routes anyone may call without a token. */
+const PUBLIC_ROUTES = ['GET /health', 'POST /api/v1/auth/register', 'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh'];
+
+describe('platform (e2e)', () => {
+  let test: TestApp;
+  let openApi: OpenApi;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } });
+    openApi = (await test.http.get('/docs-json')).body as OpenApi;
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  describe('health', () => {
+    it('should answer ok with a database check', async () => {
+      const response = await test.http.get('/health');
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    });
+  });
+
+  describe('API documentation', () => {
+    it('should serve Swagger UI at /docs', async () => {
+      const response = await test.http.get('/docs');
+
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toMatch(/text\/html/);
+      expect(response.text).toContain('swagger-ui');
+    });
+
+    it('should declare the bearer scheme and require it by default', () => {
+      expect(openApi.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(openApi.security).toEqual([{ bearer: [] }]);
+    });
+
+    it('should list every route of the API', () => {
+      const routes = Object.entries(openApi.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+
+      expect(routes.sort()).toEqual(
+        [
+          ...PUBLIC_ROUTES,
+          'POST /api/v1/auth/logout',
+          'POST /api/v1/auth/logout-all',
+          'GET /api/v1/auth/me',
+          'GET /api/v1/auth/sessions',
+          'DELETE /api/v1/auth/sessions/{id}',
+          'GET /api/v1/users',
+          'GET /api/v1/users/{id}',
+          'PATCH /api/v1/users/{id}',
+          'DELETE /api/v1/users/{id}',
+        ].sort(),
+      );
+    });
+
+    it('should describe the request bodies with their fields', () => {
+      expect(Object.keys(openApi.components.schemas.RegisterDto.properties ?? {}).sort()).toEqual(['email', 'name', 'password']);
+      expect(Object.keys(openApi.components.schemas.TokenResponseDto.properties ?? {}).sort()).toEqual([
+        'accessToken',
+        'expiresIn',
+        'refreshToken',
+        'tokenType',
+        'user',
+      ]);
+      expect(Object.keys(openApi.components.schemas.UserResponseDto.properties ?? {})).not.toContain('passwordHash');
+    });
+  });
+
+  describe('every route is guarded unless it is public', () => {
+    it('should answer 401 without a token on every route not declared public, and mark public ones in the docs', async () => {
+      for (const [path, methods] of Object.entries(openApi.paths)) {
+        for (const [method, operation] of Object.entries(methods)) {
+          const route = `${method.toUpperCase()} ${path}`;
+          const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+          const isPublic = PUBLIC_ROUTES.includes(route);
+
+          const response = await test.http[method as 'get' | 'post' | 'patch' | 'delete'](url).send({});
+
+          if (isPublic) {
+            expect(response.status, route).not.toBe(401);
+            expect(operation.security, route).toEqual([{}]);
+          } else {
+            expect(response.status, route).toBe(401);
+            expect(operation.security, route).toBeUndefined();
+          }
+        }
+      }
+    });
+  });
+
+  describe('errors', () => {
+    it('should answer malformed JSON with 400 in the error shape', async () => {
+      const response = await test.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b.co",');
+
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400);
+      expect(response.body.message).toMatch(/not valid JSON/);
+    });
+
+    it('should answer a body over the 16 KiB limit with 413', async () => {
+      const response = await test.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD, name: 'x'.repeat(20_000) });
+
+      expect(response.status).toBe(413);
+      expectErrorShape(response.body, 413);
+    });
+
+    it('should answer a body that is not JSON with 415', async () => {
+      const response = await test.http.post('/api/v1/auth/register').set('Content-Type', 'application/xml').send('<email>a@b.co</email>');
+
+      expect(response.status).toBe(415);
+      expectErrorShape(response.body, 415);
+    });
+
+    it('should refuse __proto__ and constructor keys in a body', async () => {
+      const response = await test.http
+        .post('/api/v1/auth/register')
+        .set('Content-Type', 'application/json')
+        .send(`{"email":"${uniqueEmail()}","password":"${PASSWORD}","__proto__":{"roles":["admin"]}}`);
+
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400);
+    });
+
+    it('should answer a JSON array or string body with 400', async () => {
+      for (const body of ['[]', '"text"', 'null']) {
+        const response = await test.http.post('/api/v1/auth/register').set('Content-Type', 'application/json').send(body);
+        expect(response.status, body).toBe(400);
+        expectErrorShape(response.body, 400);
+      }
+    });
+
+    it('should answer an unknown route with 404 in the error shape', async () => {
+      const response = await test.http.get('/api/v1/nothing-here');
+
+      expect(response.status).toBe(404);
+      expectErrorShape(response.body, 404);
+    });
+
+    it('should answer SQL-looking input as plain data', async () => {
+      const email = `x'--${uniqueEmail()}`;
+      const response = await test.http.post('/api/v1/auth/login').send({ email: "' OR 1=1 --@example.com", password: "' OR '1'='1" });
+      const register = await test.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, name: "Robert'); DROP TABLE users;--" });
+
+      expect([400, 401]).toContain(response.status);
+      expect([201, 400]).toContain(register.status);
+      expect((await test.http.get('/health')).status).toBe(200);
+    });
+  });
+
+  describe('headers', () => {
+    it('should send helmet security headers', async () => {
+      const response = await test.http.get('/health');
+
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['strict-transport-security']).toMatch(/max-age=/);
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it('should echo only configured CORS origins', async () => {
+      const allowed = await test.http
+        .options('/api/v1/auth/login')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'POST');
+      const refused = await test.http
+        .options('/api/v1/auth/login')
+        .set('Origin', 'https://evil.example.net')
+        .set('Access-Control-Request-Method', 'POST');
+
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    });
+
+    it('should not cache error answers or token answers', async () => {
+      const { accessToken } = await registerUser(test);
+      const error = await test.http.get('/api/v1/users').set(bearer(accessToken));
+
+      expect(error.headers['cache-control']).toBe('no-store');
+    });
+  });
+});

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, expectErrorShape, login, registerUser, uniqueEmail, type TokenBody } from './support/factories.js';
+import { createTestDatabase, startTestApp, type TestApp } from './support/test-app.js';
+
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'an admin password';
+
+interface UserBody {
+  id: string;
+  email: string;
+  name: string | null;
+  roles: string[];
+}
+
+describe('users administration (e2e)', () => {
+  let test: TestApp;
+  let admin: TokenBody;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { ADMIN_EMAIL: ` ${ADMIN_EMAIL.toUpperCase()} `, ADMIN_PASSWORD } });
+    admin = await login(test, ADMIN_EMAIL, ADMIN_PASSWORD);
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('should create the configured admin account at boot', () => {
+    expect(admin.user).toMatchObject({ email: ADMIN_EMAIL, roles: ['user', 'admin'] });
+  });
+
+  it('should refuse the admin routes to a user without the admin role (403) and to anonymous callers (401)', async () => {
+    const { accessToken, user } = await registerUser(test);
+
+    for (const call of [
+      test.http.get('/api/v1/users'),
+      test.http.get(`/api/v1/users/${user.id}`),
+      test.http.patch(`/api/v1/users/${user.id}`).send({ name: 'x' }),
+      test.http.delete(`/api/v1/users/${user.id}`),
+    ]) {
+      const response = await call.set(bearer(accessToken));
+      expect(response.status).toBe(403);
+      expectErrorShape(response.body, 403);
+    }
+    expect((await test.http.get('/api/v1/users')).status).toBe(401);
+  });
+
+  describe('GET /api/v1/users', () => {
+    it('should page through users with a total', async () => {
+      const tag = uniqueEmail('page').split('@')[0];
+      for (let i = 0; i < 3; i++) await registerUser(test, { email: `${tag}-${i}@example.com` });
+
+      const first = await test.http.get('/api/v1/users').query({ search: tag, limit: 2, page: 1 }).set(bearer(admin.accessToken));
+      const second = await test.http.get('/api/v1/users').query({ search: tag, limit: 2, page: 2 }).set(bearer(admin.accessToken));
+
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ total: 3, page: 1, limit: 2 });
+      expect(first.body.items).toHaveLength(2);
+      expect(second.body.items).toHaveLength(1);
+      const emails = [...first.body.items, ...second.body.items].map((u: UserBody) => u.email).sort();
+      expect(emails).toEqual([0, 1, 2].map((i) => `${tag}-${i}@example.com`));
+      expect(JSON.stringify(first.body)).not.toMatch(/password|\$2[aby]\$/i);
+    });
+
+    it('should search by name, case-insensitively, and treat % and _ literally', async () => {
+      const { user } = await registerUser(test, { name: 'Zelda 100%_Unique' });
+      await registerUser(test, { name: 'Zelda 100xxUnique' });
+
+      const response = await test.http.get('/api/v1/users').query({ search: 'zelda 100%_' }).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body.items.map((u: UserBody) => u.id)).toEqual([user.id]);
+    });
+
+    it('should default to page 1 of 20', async () => {
+      const response = await test.http.get('/api/v1/users').set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ page: 1, limit: 20 });
+    });
+
+    it.each([{ limit: 101 }, { limit: 0 }, { page: 0 }, { page: 'two' }, { sort: 'email' }])('should answer 400 for the query %j', async (query) => {
+      const response = await test.http.get('/api/v1/users').query(query).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400);
+    });
+  });
+
+  describe('GET /api/v1/users/:id', () => {
+    it('should answer one user', async () => {
+      const { user } = await registerUser(test);
+
+      const response = await test.http.get(`/api/v1/users/${user.id}`).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(user);
+    });
+
+    it('should answer 404 for an unknown id and 400 for a malformed one', async () => {
+      const missing = await test.http.get('/api/v1/users/00000000-0000-4000-8000-000000000000').set(bearer(admin.accessToken));
+      const malformed = await test.http.get("/api/v1/users/1' OR '1'='1").set(bearer(admin.accessToken));
+
+      expect(missing.status).toBe(404);
+      expectErrorShape(missing.body, 404);
+      expect(malformed.status).toBe(400);
+    });
+  });
+
+  describe('PATCH /api/v1/users/:id', () => {
+    it('should change roles, taking effect on the user’s very next request with the same token', async () => {
+      const target = await registerUser(test);
+      expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(403);
+
+      const promoted = await test.http.patch(`/api/v1/users/${target.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(admin.accessToken));
+
+      expect(promoted.status).toBe(200);
+      expect(promoted.body.roles).toEqual(['user', 'admin']);
+      expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(200);
+
+      await test.http.patch(`/api/v1/users/${target.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+      expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(403);
+    });
+
+    it('should change the name', async () => {
+      const { user } = await registerUser(test);
+
+      const response = await test.http.patch(`/api/v1/users/${user.id}`).send({ name: '  New Name ' }).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ id: user.id, name: 'New Name' });
+    });
+
+    it.each([
+      [{ roles: ['superuser'] }, 'each value in roles must be one of: user, admin'],
+      [{ roles: [] }, 'roles should not be empty'],
+      [{ roles: 'admin' }, 'roles must be an array'],
+      [{ email: 'x@example.com' }, 'property email should not exist'],
+      [{ passwordHash: 'x' }, 'property passwordHash should not exist'],
+    ])('should answer 400 for %j', async (body, message) => {
+      const { user } = await registerUser(test);
+
+      const response = await test.http.patch(`/api/v1/users/${user.id}`).send(body).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain(message);
+    });
+
+    it('should answer 404 for an unknown user', async () => {
+      const response = await test.http
+        .patch('/api/v1/users/00000000-0000-4000-8000-000000000000')
+        .send({ name: 'x' })
+        .set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(404);
+    });
+
+    it('should not let the last admin lose the admin role', async () => {
+      const response = await test.http.patch(`/api/v1/users/${admin.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(409);
+      expectErrorShape(response.body, 409);
+      expect((await test.http.get('/api/v1/users').set(bearer(admin.accessToken))).status).toBe(200);
+    });
+  });
+
+  describe('DELETE /api/v1/users/:id', () => {
+    it('should delete the user and end its sessions at once; the email can register again', async () => {
+      const target = await registerUser(test);
+      const other = await login(test, target.email);
+
+      const response = await test.http.delete(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(204);
+      expect((await test.http.get('/api/v1/auth/me').set(bearer(target.accessToken))).status).toBe(401);
+      expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: other.refreshToken })).status).toBe(401);
+      expect((await test.http.get(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken))).status).toBe(404);
+      expect((await test.http.post('/api/v1/auth/login').send({ email: target.email, password: target.password })).status).toBe(401);
+      await registerUser(test, { email: target.email });
+    });
+
+    it('should answer 404 for an unknown user', async () => {
+      const response = await test.http.delete('/api/v1/users/00000000-0000-4000-8000-000000000000').set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(404);
+    });
+
+    it('should not delete the last admin', async () => {
+      const response = await test.http.delete(`/api/v1/users/${admin.user.id}`).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(409);
+    });
+  });
+});
+
+describe('admin bootstrap on an existing account (e2e)', () => {
+  it('should give the admin role to an existing account and keep its password', async () => {
+    const database = await createTestDatabase();
+    try {
+      const email = uniqueEmail('later-admin');
+      const first = await startTestApp({ database });
+      await registerUser(first, { email, password: 'original password' });
+      await first.close();
+
+      const second = await startTestApp({ database, env: { ADMIN_EMAIL: email, ADMIN_PASSWORD: 'configured password' } });
+      try {
+        const session = await login(second, email, 'original password');
+        expect(session.user.roles).toEqual(['user', 'admin']);
+        expect((await second.http.post('/api/v1/auth/login').send({ email, password: 'configured password' })).status).toBe(401);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});
