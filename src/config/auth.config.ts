@@ -10,8 +10,11 @@ import { parseDuration, readEnv } from './env.js';
 const MIN_SECRET_LENGTH = 32;
 const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|^secret$/i;
 
-const toSeconds = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? (parseDuration(value) ?? value) : value;
+/** Reads the raw string (implicit conversion would already have turned `15m` into NaN). */
+const toSeconds = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }): unknown => {
+  const raw = obj[key];
+  return typeof raw === 'string' ? (parseDuration(raw) ?? raw) : value;
+};
 
 class AuthEnv {
   @IsOptional()

@@ -38,7 +38,7 @@ export async function createTestDatabase(options: { embedded?: boolean } = {}): 
   const dataDir = mkdtempSync(join(tmpdir(), 'auth-e2e-'));
   const serverUrl = options.embedded ? undefined : process.env.DATABASE_URL;
   if (!serverUrl) {
-    return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return { dataDir, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) };
   }
   const name = `auth_e2e_${Date.now()}_${randomBytes(4).toString('hex')}`;
   await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));

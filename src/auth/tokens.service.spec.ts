@@ -1,0 +1,70 @@
+import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { AuthConfig } from '../config/auth.config.js';
+import { Role } from '../users/role.enum.js';
+import { TokensService } from './tokens.service.js';
+
+function makeService(secret = 'a-test-secret-that-is-long-enough-123'): TokensService {
+  const key = createSecretKey(Buffer.from(secret));
+  const config = { jwt: { key } } as AuthConfig;
+  return new TokensService(new JwtService({ secret: key, signOptions: { algorithm: 'HS256', expiresIn: 900 } }), config);
+}
+
+describe(TokensService.name, () => {
+  const tokens = makeService();
+
+  it('should mint refresh tokens naming their session, with 256 random bits, and read them back', () => {
+    const sessionId = randomUUID();
+
+    const first = tokens.newRefreshToken(sessionId);
+    const second = tokens.newRefreshToken(sessionId);
+
+    expect(first.token).toMatch(new RegExp(`^${sessionId}\\.[A-Za-z0-9_-]{43}$`));
+    expect(first.token).not.toBe(second.token);
+    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokens.readRefreshToken(first.token)).toEqual({ sessionId, hash: first.hash });
+  });
+
+  it.each(['', 'abc', `${randomUUID()}.short`, `${randomUUID()}.${'a'.repeat(43)}x`, `not-a-uuid.${'a'.repeat(43)}`])(
+    'should not read %j as a refresh token',
+    (token) => {
+      expect(tokens.readRefreshToken(token)).toBeNull();
+    },
+  );
+
+  it('should sign access tokens with sub, sid, roles and a unique jti', () => {
+    const jwt = new JwtService({});
+    const token = tokens.signAccessToken({ userId: 'u1', sessionId: 's1', roles: [Role.User] });
+    const again = tokens.signAccessToken({ userId: 'u1', sessionId: 's1', roles: [Role.User] });
+
+    const payload = jwt.decode<Record<string, unknown>>(token);
+
+    expect(payload).toMatchObject({ sub: 'u1', sid: 's1', roles: ['user'], jti: expect.any(String) });
+    expect(jwt.decode<{ jti: string }>(again).jti).not.toBe(payload.jti);
+  });
+
+  it('should seal a value so only a service with the same secret can open it', () => {
+    const sealed = tokens.seal({ refreshToken: 'r', accessToken: 'a' });
+
+    expect(sealed).not.toContain('refreshToken');
+    expect(tokens.unseal(sealed)).toEqual({ refreshToken: 'r', accessToken: 'a' });
+    expect(makeService('another-secret-that-is-long-enough-456').unseal(sealed)).toBeNull();
+  });
+
+  it('should refuse a sealed value that was changed', () => {
+    const sealed = Buffer.from(tokens.seal({ a: 1 }), 'base64url');
+    sealed[sealed.length - 1] ^= 1;
+
+    expect(tokens.unseal(sealed.toString('base64url'))).toBeNull();
+    expect(tokens.unseal('garbage')).toBeNull();
+  });
+
+  it('should compare hashes only when both exist and match', () => {
+    const { hash } = tokens.newRefreshToken(randomUUID());
+
+    expect(tokens.sameHash(hash, hash)).toBe(true);
+    expect(tokens.sameHash(null, hash)).toBe(false);
+    expect(tokens.sameHash(hash.replace(/.$/, '0') === hash ? hash.replace(/.$/, '1') : hash.replace(/.$/, '0'), hash)).toBe(false);
+  });
+});

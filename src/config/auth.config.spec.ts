@@ -1,0 +1,90 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { authConfig } from './auth.config.js';
+
+const STRONG_SECRET = 'k8Yt2vQ9rLm4Xw7Zp1Nc6Bd3Hf5Js0Ga';
+
+describe('authConfig', () => {
+  const saved = { ...process.env };
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'auth-config-'));
+    for (const key of Object.keys(process.env)) {
+      if (/^(JWT_|BCRYPT_|ADMIN_|NODE_ENV$|DATA_DIR$)/.test(key)) delete process.env[key];
+    }
+    process.env.DATA_DIR = dataDir;
+  });
+
+  afterEach(() => {
+    process.env = { ...saved };
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('should use the documented defaults', () => {
+    process.env.JWT_SECRET = STRONG_SECRET;
+
+    const config = authConfig();
+
+    expect(config.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, issuer: undefined, audience: undefined });
+    expect(config.refresh).toEqual({ ttl: 30 * 86400, reuseWindow: 10 });
+    expect(config.bcryptCost).toBe(12);
+    expect(config.admin).toBeUndefined();
+    expect(config.jwt.key.type).toBe('secret');
+  });
+
+  it('should read durations with units', () => {
+    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET, JWT_ACCESS_TTL: '5m', JWT_REFRESH_TTL: '7d', JWT_REFRESH_REUSE_WINDOW: '0' });
+
+    const config = authConfig();
+
+    expect(config.jwt.accessTtl).toBe(300);
+    expect(config.refresh).toEqual({ ttl: 604_800, reuseWindow: 0 });
+  });
+
+  it('should refuse to start in production without a secret, naming JWT_SECRET', () => {
+    process.env.NODE_ENV = 'production';
+
+    expect(() => authConfig()).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
+  });
+
+  it('should refuse a short or placeholder secret in production', () => {
+    process.env.NODE_ENV = 'production';
+    process.env.JWT_SECRET = 'too-short';
+    expect(() => authConfig()).toThrow(/JWT_SECRET must be at least 32 characters/);
+
+    process.env.JWT_SECRET = 'change-me-to-a-long-random-string-of-48-chars';
+    expect(() => authConfig()).toThrow(/JWT_SECRET is a placeholder/);
+  });
+
+  it('should generate a development secret once, keep it private in DATA_DIR and reuse it', () => {
+    const first = authConfig();
+    const file = join(dataDir, 'jwt-secret');
+
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').length).toBeGreaterThanOrEqual(48);
+    expect(authConfig().jwt.key.export().equals(first.jwt.key.export())).toBe(true);
+  });
+
+  it.each([
+    [{ BCRYPT_COST: '3' }, /BCRYPT_COST must not be less than 4/],
+    [{ BCRYPT_COST: '16' }, /BCRYPT_COST must not be greater than 15/],
+    [{ JWT_ACCESS_TTL: 'soon' }, /JWT_ACCESS_TTL must be a duration/],
+    [{ ADMIN_EMAIL: 'admin@example.com' }, /ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
+    [{ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough' }, /ADMIN_EMAIL must be an email address/],
+    [{ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'x'.repeat(73) }, /ADMIN_PASSWORD must be at most 72 bytes/],
+  ])('should refuse %j with a message naming it', (env, message) => {
+    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET }, env);
+
+    expect(() => authConfig()).toThrow(message);
+  });
+
+  it('should normalise the admin email', () => {
+    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET, ADMIN_EMAIL: ' Admin@Example.COM ', ADMIN_PASSWORD: 'long enough' });
+
+    expect(authConfig().admin).toEqual({ email: 'admin@example.com', password: 'long enough' });
+  });
+});
