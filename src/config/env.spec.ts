@@ -38,6 +38,10 @@ describe(readEnv.name, () => {
     expect(readEnv(SampleEnv, { LIMIT: '7' }).LIMIT).toBe(7);
   });
 
+  it('should treat an empty value as unset', () => {
+    expect(readEnv(SampleEnv, { LIMIT: '' }).LIMIT).toBe(5);
+  });
+
   it('should stop with a message that names the bad variable', () => {
     expect(() => readEnv(SampleEnv, { LIMIT: '11' })).toThrow(/Invalid configuration:\n {2}- LIMIT: LIMIT must not be greater than 10/);
     expect(() => readEnv(SampleEnv, { LIMIT: 'many' })).toThrow(/LIMIT must be an integer number/);

@@ -7,7 +7,9 @@ import { validateSync, type ValidationError } from 'class-validator';
  * validates them, and stops the start with a message that names every bad variable.
  */
 export function readEnv<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv = process.env): T {
-  const values = plainToInstance(schema, env, { enableImplicitConversion: true, exposeDefaultValues: true });
+  // `VAR=` (as compose writes `${VAR:-}`) means unset, so the default applies.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const values = plainToInstance(schema, set, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = validateSync(values, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new Error(`Invalid configuration:\n${errors.map(describe).join('\n')}`);
