@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.setup.js';
 import { bearer, login, registerUser } from './support/factories.js';
@@ -26,6 +28,18 @@ describe('embedded storage (e2e)', () => {
       expect((await login(second, email, password)).user.id).toBe(user.id);
     } finally {
       await second.close();
+    }
+  });
+
+  it('should take over a lock left by a process that is gone, even one that had the same PID (a restarted container)', async () => {
+    for (const stalePid of [process.pid, 2 ** 22 + 1]) {
+      writeFileSync(join(database.dataDir, 'pgdata.pid'), String(stalePid));
+
+      const app = await startTestApp({ database });
+
+      expect((await app.http.get('/health')).status).toBe(200);
+      await app.close();
+      expect(existsSync(join(database.dataDir, 'pgdata.pid'))).toBe(false);
     }
   });
 

@@ -3,7 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Logger } from '@nestjs/common';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const SOCKET_PORT = 5432;
 
@@ -39,7 +39,7 @@ export class EmbeddedPostgres {
       EmbeddedPostgres.logger.log(`Embedded Postgres ready in ${Date.now() - started} ms (data in ${dataDir}/pgdata)`);
       return embedded;
     } catch (error) {
-      rmSync(lockFile, { force: true });
+      releaseLock(lockFile);
       throw error;
     }
   }
@@ -67,23 +67,34 @@ export class EmbeddedPostgres {
     await this.unlisten();
     if (!this.db.closed) await this.db.close();
     rmSync(this.socketDir, { recursive: true, force: true });
-    rmSync(this.lockFile, { force: true });
+    releaseLock(this.lockFile);
   }
 }
 
-/** Two processes writing one PGlite folder would corrupt it: refuse while another live one holds it. */
+/** Lock files this process holds (a PID alone cannot tell: a restarted container reuses PID 1). */
+const heldLocks = new Set<string>();
+
+/** Two writers on one PGlite folder would corrupt it: refuse while a live holder has it. */
 function takeLock(lockFile: string): void {
+  let created = true;
   try {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-    return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    created = false;
   }
-  const holder = Number(readFileSync(lockFile, 'utf8'));
-  if (isAlive(holder)) {
-    throw new Error(`The embedded database in ${lockFile.replace(/\/pgdata\.pid$/, '')} is in use by process ${holder}`);
+  if (!created) {
+    const holder = Number(readFileSync(lockFile, 'utf8'));
+    const live = holder === process.pid ? heldLocks.has(lockFile) : isAlive(holder);
+    if (live) throw new Error(`The embedded database in ${dirname(lockFile)} is in use by process ${holder}`);
+    writeFileSync(lockFile, String(process.pid));
   }
-  writeFileSync(lockFile, String(process.pid));
+  heldLocks.add(lockFile);
+}
+
+function releaseLock(lockFile: string): void {
+  heldLocks.delete(lockFile);
+  rmSync(lockFile, { force: true });
 }
 
 function isAlive(pid: number): boolean {
