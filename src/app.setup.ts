@@ -45,6 +45,9 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .setTitle('Auth service')
     .setDescription('Registration, login, rotating refresh tokens, sessions and user administration.')
     .setVersion('1')
+    .addTag('auth', 'Registration, login, tokens and sessions')
+    .addTag('users', 'User administration (admin role)')
+    .addTag('health')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     // Protected by default, as the API is: public routes opt out with `@Public()`.
     .addSecurityRequirements('bearer')
