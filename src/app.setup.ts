@@ -46,7 +46,9 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .setDescription('Registration, login, rotating refresh tokens, sessions and user administration.')
     .setVersion('1')
     .addTag('auth', 'Registration, login, tokens and sessions')
+    .addTag('account', 'Registration, email verification, password change and reset, profile, deletion')
     .addTag('users', 'User administration (admin role)')
+    .addTag('audit', 'Security events')
     .addTag('health')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     // Protected by default, as the API is: public routes opt out with `@Public()`.

@@ -31,6 +31,7 @@ describe('auth (e2e)', () => {
           name: 'Grace',
           roles: ['user'],
           emailVerified: false,
+          disabled: false,
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },

@@ -9,7 +9,16 @@ type OpenApi = {
 };
 
 /** The only routes anyone may call without a token. */
-const PUBLIC_ROUTES = ['GET /health', 'POST /api/v1/auth/register', 'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh'];
+const PUBLIC_ROUTES = [
+  'GET /health',
+  'POST /api/v1/auth/register',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/refresh',
+  'POST /api/v1/auth/email/verify',
+  'POST /api/v1/auth/password/forgot',
+  'POST /api/v1/auth/password/reset',
+  'POST /api/v1/auth/email/change/confirm',
+];
 
 describe('platform (e2e)', () => {
   let test: TestApp;
@@ -62,6 +71,13 @@ describe('platform (e2e)', () => {
           'GET /api/v1/users/{id}',
           'PATCH /api/v1/users/{id}',
           'DELETE /api/v1/users/{id}',
+          'GET /api/v1/users/{id}/events',
+          'GET /api/v1/auth/events',
+          'POST /api/v1/auth/email/verify/request',
+          'POST /api/v1/auth/password/change',
+          'PATCH /api/v1/users/me',
+          'POST /api/v1/users/me/email',
+          'DELETE /api/v1/users/me',
         ].sort(),
       );
     });

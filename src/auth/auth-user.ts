@@ -15,4 +15,6 @@ export interface ClientInfo {
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
 }

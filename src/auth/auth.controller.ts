@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -19,7 +18,6 @@ import { CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
-import { RegisterDto } from './dto/register.dto.js';
 import { SessionResponseDto } from './dto/session-response.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
@@ -35,17 +33,6 @@ export class AuthController {
   ) {}
 
   @Public()
-  @Post('register')
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create an account and start a session' })
-  @ApiCreatedResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
-  @ApiConflictResponse({ description: 'Email is already registered' })
-  register(@Body() body: RegisterDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
-    return this.auth.register(body, client);
-  }
-
-  @Public()
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(HttpStatus.OK)
@@ -53,6 +40,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Log in with email and password and start a session' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body' })
+  @ApiForbiddenResponse({ description: 'Right password, but the account is disabled or its email is not verified yet' })
   login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo): Promise<TokenResponseDto> {
     return this.auth.login(user, client);
   }
@@ -63,24 +51,25 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Spend a refresh token for a new token pair' })
   @ApiOkResponse({ type: TokenResponseDto })
-  refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
-    return this.auth.refresh(body.refreshToken, client);
+  async refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    const { user, pair } = await this.sessions.refresh(body.refreshToken, client);
+    return TokenResponseDto.from(user, pair);
   }
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working at once' })
   @ApiNoContentResponse()
-  logout(@CurrentUser() auth: AuthUser): Promise<void> {
-    return this.sessions.end(auth.user.id, auth.sessionId, 'logout');
+  logout(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    return this.sessions.end(auth.user.id, auth.sessionId, 'logout', client);
   }
 
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse()
-  logoutAll(@CurrentUser() auth: AuthUser): Promise<void> {
-    return this.sessions.endAll(auth.user.id, 'logout_all');
+  logoutAll(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    return this.sessions.logoutAll(auth.user.id, client);
   }
 
   @Get('me')
@@ -103,7 +92,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'Not one of the caller’s live sessions' })
-  endSession(@CurrentUser() auth: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    return this.sessions.end(auth.user.id, id, 'ended_by_user');
+  endSession(@CurrentUser() auth: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Client() client: ClientInfo): Promise<void> {
+    return this.sessions.end(auth.user.id, id, 'ended_by_user', client);
   }
 }

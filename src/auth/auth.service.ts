@@ -1,19 +1,19 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import type { ClientInfo, TokenPair } from './auth-user.js';
-import type { RegisterDto } from './dto/register.dto.js';
-import type { TokenResponseDto } from './dto/token-response.dto.js';
+import type { ClientInfo } from './auth-user.js';
+import { TokenResponseDto } from './dto/token-response.dto.js';
+import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsService } from './sessions.service.js';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 
-/** Registration, password login and refresh: each ends in a token response. */
+/** Password login: the check behind the local strategy, and the session it opens. */
 @Injectable()
 export class AuthService {
   constructor(
@@ -21,35 +21,44 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly oneTimeTokens: OneTimeTokensService,
+    private readonly audit: AuditService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
-  async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<TokenResponseDto> {
-    const passwordHash = await this.passwords.hash(password);
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create({ email, passwordHash, name: name ?? null }, manager);
-      return this.respond(user, await this.sessions.start(user, client, manager));
-    });
-  }
-
-  /** One answer for an unknown email and a wrong password, after the same amount of work. */
-  async checkCredentials(email: string, password: string): Promise<User> {
+  /**
+   * One answer for an unknown email and a wrong password, after the same amount of work. Only a
+   * caller who knows the password learns that the account is disabled or unverified.
+   */
+  async checkCredentials(email: string, password: string, client: ClientInfo): Promise<User> {
     const user = await this.users.findByEmailWithPassword(email);
     const valid = await this.passwords.verify(password, user?.passwordHash);
-    if (!user || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!user || !valid) {
+      await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (user.disabledAt) {
+      await this.recordFailure(user.id, 'account_disabled', client);
+      throw new ForbiddenException('This account is disabled');
+    }
+    if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
+      await this.recordFailure(user.id, 'email_not_verified', client);
+      throw new ForbiddenException('Verify your email address before logging in: follow the link in the mail we sent you');
+    }
     return user;
   }
 
+  /** Opens the session; a successful login also spends any outstanding password reset link. */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
-    return this.respond(user, await this.sessions.start(user, client));
+    const pair = await this.dataSource.transaction(async (manager) => {
+      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
+      await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
+      return this.sessions.start(user, client, manager);
+    });
+    return TokenResponseDto.from(user, pair);
   }
 
-  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenResponseDto> {
-    const { pair, user } = await this.sessions.refresh(refreshToken, client);
-    return this.respond(user, pair);
-  }
-
-  private respond(user: User, pair: TokenPair): TokenResponseDto {
-    return { ...pair, tokenType: 'Bearer', expiresIn: this.config.jwt.accessTtl, user: UserResponseDto.from(user) };
+  private recordFailure(userId: string | null, reason: string, client: ClientInfo): Promise<void> {
+    return this.audit.record({ type: 'login_failure', userId, client, detail: { reason } });
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, NotFoundException, UnauthorizedException } from '@n
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { Role } from '../users/role.enum.js';
@@ -18,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDENTITY_SQL = `
   SELECT u.id, u.email, u.name, u.roles, u.email_verified_at, u.created_at, u.updated_at
   FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`;
+  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.disabled_at IS NULL`;
 
 interface IdentityRow {
   id: string;
@@ -40,6 +41,7 @@ export class SessionsService {
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly tokens: TokensService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** Opens a session for a user who has just proven who they are, and issues its first pair. */
@@ -57,7 +59,7 @@ export class SessionsService {
       lastUsedAt: now,
       expiresAt: this.refreshExpiry(now),
     });
-    return { accessToken: this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles }), refreshToken: refresh.token };
+    return this.pair(user, sessionId, refresh.token);
   }
 
   /**
@@ -94,6 +96,7 @@ export class SessionsService {
         name: row.name,
         roles: row.roles,
         emailVerifiedAt: row.email_verified_at,
+        disabledAt: null,
         createdAt: row.created_at,
         updatedAt: row.updated_at,
       } as User,
@@ -110,13 +113,27 @@ export class SessionsService {
   }
 
   /** Ends one of the user's live sessions; 404 when it is not one. */
-  async end(userId: string, sessionId: string, reason: SessionEndReason): Promise<void> {
-    const ended = await this.revoke(reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });
-    if (ended === 0) throw new NotFoundException('Session not found');
+  async end(userId: string, sessionId: string, reason: SessionEndReason, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const ended = await this.revoke(manager, reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });
+      if (ended === 0) throw new NotFoundException('Session not found');
+      const type = reason === 'logout' ? 'logout' : 'session_ended';
+      await this.audit.record({ type, userId, client, detail: { sessionId } }, manager);
+    });
   }
 
-  async endAll(userId: string, reason: SessionEndReason): Promise<void> {
-    await this.revoke(reason, 'user_id = :userId', { userId });
+  /** Ends every live session of the user, but `except` (the caller's own, on a password change). */
+  async endAll(manager: EntityManager, userId: string, reason: SessionEndReason, except?: string): Promise<number> {
+    return except
+      ? this.revoke(manager, reason, 'user_id = :userId AND id <> :except', { userId, except })
+      : this.revoke(manager, reason, 'user_id = :userId', { userId });
+  }
+
+  async logoutAll(userId: string, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const ended = await this.endAll(manager, userId, 'logout_all');
+      await this.audit.record({ type: 'logout_all', userId, client, detail: { sessions: ended } }, manager);
+    });
   }
 
   private async rotate(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome> {
@@ -126,6 +143,7 @@ export class SessionsService {
       .innerJoinAndSelect('session.user', 'user')
       .where('session.id = :sessionId', { sessionId })
       .andWhere(LIVE, { now })
+      .andWhere('user.disabledAt IS NULL')
       .setLock('pessimistic_write', undefined, ['session'])
       .getOne();
     if (!session?.user) return { kind: 'invalid' };
@@ -133,7 +151,7 @@ export class SessionsService {
 
     if (this.tokens.sameHash(session.refreshTokenHash, hash)) {
       const next = this.tokens.newRefreshToken(session.id);
-      const pair = { accessToken: this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles }), refreshToken: next.token };
+      const pair = this.pair(user, sessionId, next.token);
       await manager.update(Session, session.id, {
         refreshTokenHash: next.hash,
         previousTokenHash: session.refreshTokenHash,
@@ -154,7 +172,13 @@ export class SessionsService {
     }
 
     await manager.update(Session, session.id, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
+    await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId: session.id } }, manager);
     return { kind: 'reused' };
+  }
+
+  private pair(user: User, sessionId: string, refreshToken: string): TokenPair {
+    const accessToken = this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles });
+    return { accessToken, refreshToken, expiresIn: this.config.jwt.accessTtl };
   }
 
   private inReuseWindow(session: Session, now: Date): boolean {
@@ -166,8 +190,8 @@ export class SessionsService {
     return new Date(from.getTime() + this.config.refresh.ttl * 1000);
   }
 
-  private async revoke(reason: SessionEndReason, scope: string, parameters: Record<string, string>): Promise<number> {
-    const result = await this.sessions
+  private async revoke(manager: EntityManager, reason: SessionEndReason, scope: string, parameters: Record<string, string>): Promise<number> {
+    const result = await manager
       .createQueryBuilder()
       .update(Session)
       .set({ revokedAt: new Date(), revokedReason: reason, successorSealed: null })

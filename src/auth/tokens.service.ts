@@ -34,16 +34,17 @@ export class TokensService {
 
   newRefreshToken(sessionId: string): { token: string; hash: string } {
     const token = `${sessionId}.${randomBytes(32).toString('base64url')}`;
-    return { token, hash: this.hashRefreshToken(token) };
+    return { token, hash: this.hashToken(token) };
   }
 
   /** The session a refresh token names and the token's hash; null when it is not a refresh token at all. */
   readRefreshToken(token: string): { sessionId: string; hash: string } | null {
     const match = REFRESH_TOKEN.exec(token);
-    return match ? { sessionId: match[1], hash: this.hashRefreshToken(token) } : null;
+    return match ? { sessionId: match[1], hash: this.hashToken(token) } : null;
   }
 
-  hashRefreshToken(token: string): string {
+  /** SHA-256 (hex): what the database keeps of a refresh or one-time token. */
+  hashToken(token: string): string {
     return createHash('sha256').update(token).digest('hex');
   }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -56,6 +56,27 @@ class AuthEnv {
   @Max(15)
   BCRYPT_COST: number = 12;
 
+  @IsIn(['true', 'false'], { message: 'REQUIRE_EMAIL_VERIFICATION must be true or false' })
+  REQUIRE_EMAIL_VERIFICATION: string = 'false';
+
+  @Transform(toSeconds)
+  @IsInt({ message: 'EMAIL_VERIFY_TTL must be a duration such as 24h' })
+  @Min(60)
+  @Max(30 * 86400)
+  EMAIL_VERIFY_TTL: number = 24 * 3600;
+
+  @Transform(toSeconds)
+  @IsInt({ message: 'EMAIL_CHANGE_TTL must be a duration such as 24h' })
+  @Min(60)
+  @Max(30 * 86400)
+  EMAIL_CHANGE_TTL: number = 24 * 3600;
+
+  @Transform(toSeconds)
+  @IsInt({ message: 'PASSWORD_RESET_TTL must be a duration such as 30m' })
+  @Min(60)
+  @Max(24 * 3600)
+  PASSWORD_RESET_TTL: number = 30 * 60;
+
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail({}, { message: 'ADMIN_EMAIL must be an email address' })
@@ -91,6 +112,13 @@ export const authConfig = registerAs('auth', () => {
       reuseWindow: env.JWT_REFRESH_REUSE_WINDOW,
     },
     bcryptCost: env.BCRYPT_COST,
+    requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION === 'true',
+    /** Lifetimes of the one-time tokens mailed to users, in seconds. */
+    oneTimeTokenTtl: {
+      verify_email: env.EMAIL_VERIFY_TTL,
+      change_email: env.EMAIL_CHANGE_TTL,
+      reset_password: env.PASSWORD_RESET_TTL,
+    },
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
   };
 });

@@ -1,8 +1,11 @@
 import type { DataSourceOptions } from 'typeorm';
+import { AuditEvent } from '../audit/entities/audit-event.entity.js';
+import { OneTimeToken } from '../auth/entities/one-time-token.entity.js';
 import { Session } from '../auth/entities/session.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import type { PostgresConnection } from './embedded-postgres.js';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-InitialSchema.js';
+import { AccountLifecycle1763900000000 } from './migrations/1763900000000-AccountLifecycle.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -12,8 +15,8 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number)
   return {
     type: 'postgres',
     ...connection,
-    entities: [User, Session],
-    migrations: [InitialSchema1763800000000],
+    entities: [User, Session, OneTimeToken, AuditEvent],
+    migrations: [InitialSchema1763800000000, AccountLifecycle1763900000000],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -1,5 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
+import { Client } from '../auth/decorators/client.decorator.js';
+import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { Roles } from '../auth/decorators/roles.decorator.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
@@ -31,12 +34,17 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: "Change a user's roles or name (admin); takes effect on the user's next request" })
+  @ApiOperation({ summary: "Change a user's roles, name or disabled state (admin); takes effect on the user's next request" })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would remove the last admin' })
-  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateUserDto): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.update(id, body));
+  async update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateUserDto,
+    @CurrentUser() auth: AuthUser,
+    @Client() client: ClientInfo,
+  ): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.update(id, body, { id: auth.user.id, client }));
   }
 
   @Delete(':id')
@@ -45,7 +53,7 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would remove the last admin' })
-  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    return this.users.remove(id);
+  remove(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    return this.users.remove(id, { id: auth.user.id, client });
   }
 }

@@ -1,10 +1,13 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../auth/auth-user.js';
+import { SessionsService } from '../auth/sessions.service.js';
 import { isUniqueViolation } from '../database/pg-errors.js';
-import { User } from './entities/user.entity.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
+import { User } from './entities/user.entity.js';
 import { Role } from './role.enum.js';
 
 export interface NewUser {
@@ -14,16 +17,26 @@ export interface NewUser {
   roles?: Role[];
 }
 
+/** Who made an admin change, for the audit log. */
+export interface Actor {
+  id: string;
+  client: ClientInfo;
+}
+
+const EMAIL_TAKEN = 'Email is already registered';
+
 /** The one place that reads and writes the users table. */
 @Injectable()
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
   ) {}
 
-  findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
+    return manager.findOneBy(User, { id });
   }
 
   async getById(id: string): Promise<User> {
@@ -36,13 +49,15 @@ export class UsersService {
     return this.users.findOneBy({ email });
   }
 
-  /** The only read of the password hash: for checking a password. */
+  /** The only reads of the password hash: for checking a password. */
   findByEmailWithPassword(email: string): Promise<User | null> {
-    return this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.email = :email', { email })
-      .getOne();
+    return this.withPassword().where('user.email = :email', { email }).getOne();
+  }
+
+  async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager): Promise<User> {
+    const user = await this.withPassword(manager).where('user.id = :id', { id }).getOne();
+    if (!user) throw new NotFoundException('User not found');
+    return user;
   }
 
   /** Inserts a user; the unique index, not a prior read, decides a duplicate email (409). */
@@ -50,7 +65,7 @@ export class UsersService {
     try {
       return await manager.save(manager.create(User, { ...data, roles: data.roles ?? [Role.User] }));
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('Email is already registered');
+      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
       throw error;
     }
   }
@@ -68,25 +83,66 @@ export class UsersService {
     return { items, total };
   }
 
-  async update(id: string, changes: UpdateUserDto): Promise<User> {
+  /** An admin's change: roles and disabling apply on the user's next request; disabling ends its sessions. */
+  async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
       const user = await this.lockUser(manager, id);
-      if (changes.roles && !changes.roles.includes(Role.Admin)) {
-        await this.keepOneAdmin(manager, user);
+      const losesAdmin = changes.roles !== undefined && !changes.roles.includes(Role.Admin);
+      if (losesAdmin || changes.disabled === true) await this.keepOneAdmin(manager, user);
+      const record = (type: 'roles_changed' | 'account_disabled' | 'account_enabled', detail = {}) =>
+        this.audit.record({ type, userId: user.id, client: actor.client, detail: { by: actor.id, ...detail } }, manager);
+
+      if (changes.roles && changes.roles.join() !== user.roles.join()) {
+        await record('roles_changed', { from: user.roles, to: changes.roles });
+        user.roles = changes.roles;
       }
-      if (changes.roles) user.roles = changes.roles;
+      if (changes.disabled === true && !user.disabledAt) {
+        user.disabledAt = new Date();
+        await this.sessions.endAll(manager, user.id, 'account_disabled');
+        await record('account_disabled');
+      } else if (changes.disabled === false && user.disabledAt) {
+        user.disabledAt = null;
+        await record('account_enabled');
+      }
       if (changes.name !== undefined) user.name = changes.name;
       return manager.save(user);
     });
   }
 
-  /** Deleting a user deletes its sessions (foreign key cascade), which ends them at once. */
-  async remove(id: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const user = await this.lockUser(manager, id);
-      await this.keepOneAdmin(manager, user);
-      await manager.delete(User, { id });
-    });
+  async setName(id: string, name: string): Promise<User> {
+    const user = await this.getById(id);
+    user.name = name;
+    return this.users.save(user);
+  }
+
+  async setPasswordHash(manager: EntityManager, id: string, passwordHash: string): Promise<void> {
+    await manager.update(User, id, { passwordHash });
+  }
+
+  async markEmailVerified(manager: EntityManager, id: string): Promise<void> {
+    await manager.update(User, id, { emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' });
+  }
+
+  /** Switches to an address just proven by a mailed link, so it counts as verified. */
+  async changeEmail(manager: EntityManager, id: string, email: string): Promise<void> {
+    try {
+      await manager.update(User, id, { email, emailVerifiedAt: new Date() });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
+      throw error;
+    }
+  }
+
+  /** Deleting a user deletes its sessions and tokens (foreign key cascade), which ends them at once. */
+  async remove(id: string, actor: Actor, manager?: EntityManager): Promise<void> {
+    const work = async (tx: EntityManager) => {
+      const user = await this.lockUser(tx, id);
+      await this.keepOneAdmin(tx, user);
+      await tx.delete(User, { id });
+      const detail: Record<string, string> = actor.id === id ? {} : { by: actor.id };
+      await this.audit.record({ type: 'account_deleted', userId: id, client: actor.client, detail }, tx);
+    };
+    await (manager ? work(manager) : this.dataSource.transaction(work));
   }
 
   async addRole(user: User, role: Role): Promise<User> {
@@ -95,21 +151,26 @@ export class UsersService {
     return this.users.save(user);
   }
 
+  private withPassword(manager: EntityManager = this.dataSource.manager) {
+    return manager.createQueryBuilder(User, 'user').addSelect('user.passwordHash');
+  }
+
   private async lockUser(manager: EntityManager, id: string): Promise<User> {
     const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
 
-  /** Refuses to take the admin role from the last admin, so the service never loses its administrator. */
+  /** Refuses to take the last active admin away, so the service never loses its administrator. */
   private async keepOneAdmin(manager: EntityManager, user: User): Promise<void> {
-    if (!user.roles.includes(Role.Admin)) return;
+    if (!user.roles.includes(Role.Admin) || user.disabledAt) return;
     const admins = await manager
       .createQueryBuilder(User, 'user')
       .select('user.id')
       .where(':admin = ANY(user.roles)', { admin: Role.Admin })
+      .andWhere('user.disabledAt IS NULL')
       .setLock('pessimistic_write')
       .getMany();
-    if (admins.length <= 1) throw new ConflictException('The last admin cannot lose the admin role');
+    if (admins.length <= 1) throw new ConflictException('This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
   }
 }

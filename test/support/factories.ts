@@ -9,7 +9,16 @@ export interface TokenBody {
   refreshToken: string;
   tokenType: string;
   expiresIn: number;
-  user: { id: string; email: string; name: string | null; roles: string[]; emailVerified: boolean; createdAt: string; updatedAt: string };
+  user: {
+    id: string;
+    email: string;
+    name: string | null;
+    roles: string[];
+    emailVerified: boolean;
+    disabled: boolean;
+    createdAt: string;
+    updatedAt: string;
+  };
 }
 
 export function uniqueEmail(prefix = 'user'): string {

@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto.js';
+import type { User } from '../../users/entities/user.entity.js';
+import type { TokenPair } from '../auth-user.js';
 
 export class TokenResponseDto {
   @ApiProperty({ description: 'JWT for the Authorization header: `Bearer <accessToken>`' })
@@ -16,4 +18,8 @@ export class TokenResponseDto {
 
   @ApiProperty({ type: UserResponseDto })
   readonly user: UserResponseDto;
+
+  static from(user: User, pair: TokenPair): TokenResponseDto {
+    return { ...pair, tokenType: 'Bearer', user: UserResponseDto.from(user) };
+  }
 }

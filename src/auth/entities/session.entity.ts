@@ -56,4 +56,11 @@ export class Session {
   revokedReason: SessionEndReason | null;
 }
 
-export type SessionEndReason = 'logout' | 'logout_all' | 'ended_by_user' | 'refresh_reuse';
+export type SessionEndReason =
+  | 'logout'
+  | 'logout_all'
+  | 'ended_by_user'
+  | 'refresh_reuse'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_disabled';

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, ArrayUnique, IsArray, IsEnum, IsOptional } from 'class-validator';
+import { ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEnum, IsOptional } from 'class-validator';
 import { IsDisplayName } from '../decorators/is-display-name.decorator.js';
 import { Role } from '../role.enum.js';
 
@@ -11,6 +11,11 @@ export class UpdateUserDto {
   @ArrayUnique()
   @IsEnum(Role, { each: true, message: `each value in roles must be one of: ${Object.values(Role).join(', ')}` })
   readonly roles?: Role[];
+
+  @ApiPropertyOptional({ example: true, description: 'true disables the account at once (sessions end); false enables it again' })
+  @IsOptional()
+  @IsBoolean()
+  readonly disabled?: boolean;
 
   @ApiPropertyOptional({ maxLength: 100, example: 'Ada Lovelace' })
   @IsOptional()

@@ -18,6 +18,9 @@ export class UserResponseDto {
   @ApiProperty({ example: false })
   readonly emailVerified: boolean;
 
+  @ApiProperty({ example: false, description: 'Disabled by an admin: cannot log in or use its tokens' })
+  readonly disabled: boolean;
+
   @ApiProperty()
   readonly createdAt: Date;
 
@@ -31,6 +34,7 @@ export class UserResponseDto {
       name: user.name,
       roles: user.roles,
       emailVerified: user.emailVerifiedAt !== null,
+      disabled: user.disabledAt !== null,
       createdAt: user.createdAt,
       updatedAt: user.updatedAt,
     };

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { mailConfig, type MailConfig } from '../config/mail.config.js';
+import type { MailMessage } from '../mail/mail-message.js';
+import { MailService } from '../mail/mail.service.js';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+/** 1800 → "30 minutes", 86400 → "24 hours". */
+function describe(seconds: number): string {
+  const [count, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [Math.round(seconds / 60), 'minute'];
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+interface LinkMail {
+  to: string;
+  subject: string;
+  intro: string;
+  action: string;
+  path: string;
+  token: string;
+  validFor: number;
+  outro: string;
+}
+
+/** The account mails. Links are built from APP_URL only, never from a request's Host header. */
+@Injectable()
+export class AccountMailer {
+  constructor(
+    private readonly mail: MailService,
+    @Inject(mailConfig.KEY) private readonly config: MailConfig,
+    @Inject(authConfig.KEY) private readonly auth: AuthConfig,
+  ) {}
+
+  verifyEmail(to: string, token: string): void {
+    this.sendLink({
+      to,
+      token,
+      validFor: this.auth.oneTimeTokenTtl.verify_email,
+      subject: 'Verify your email address',
+      intro: 'Please confirm that this is your email address.',
+      action: 'Verify my email',
+      path: '/verify-email',
+      outro: 'If you did not create an account, you can ignore this mail.',
+    });
+  }
+
+  resetPassword(to: string, token: string): void {
+    this.sendLink({
+      to,
+      token,
+      validFor: this.auth.oneTimeTokenTtl.reset_password,
+      subject: 'Reset your password',
+      intro: 'Someone asked to reset the password of your account.',
+      action: 'Choose a new password',
+      path: '/reset-password',
+      outro: 'If it was not you, ignore this mail: your password stays as it is.',
+    });
+  }
+
+  confirmEmailChange(to: string, token: string): void {
+    this.sendLink({
+      to,
+      token,
+      validFor: this.auth.oneTimeTokenTtl.change_email,
+      subject: 'Confirm your new email address',
+      intro: 'Your account asked to use this address from now on.',
+      action: 'Use this address',
+      path: '/confirm-email',
+      outro: 'If you did not ask for this, ignore this mail: nothing changes.',
+    });
+  }
+
+  emailChanged(to: string, newEmail: string): void {
+    const text = `The email address of your account was changed to ${newEmail}.\n\nIf you did not do this, contact us at once.`;
+    this.mail.send({ to, subject: 'Your email address was changed', text, html: `<p>${escapeHtml(text).replace(/\n\n/g, '</p><p>')}</p>` });
+  }
+
+  private sendLink({ to, subject, intro, action, path, token, validFor, outro }: LinkMail): void {
+    const link = `${this.config.appUrl}${path}?token=${token}`;
+    const text = [intro, '', `${action}: ${link}`, '', `Or enter this code: ${token}`, '', `The link works once, for ${describe(validFor)}.`, outro].join('\n');
+    const html = [
+      `<p>${escapeHtml(intro)}</p>`,
+      `<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
+      `<p>Or enter this code: <code>${escapeHtml(token)}</code></p>`,
+      `<p>The link works once, for ${describe(validFor)}. ${escapeHtml(outro)}</p>`,
+    ].join('\n');
+    const message: MailMessage = { to, subject, text, html };
+    this.mail.send(message);
+  }
+}

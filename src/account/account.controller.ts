@@ -1,0 +1,151 @@
+import { Body, Controller, Delete, Header, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
+import { Client } from '../auth/decorators/client.decorator.js';
+import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
+import { Public } from '../auth/decorators/public.decorator.js';
+import { RegisterDto } from '../auth/dto/register.dto.js';
+import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
+import { UsersService } from '../users/users.service.js';
+import { AccountService } from './account.service.js';
+import { AcceptedResponseDto } from './dto/accepted-response.dto.js';
+import { ChangeEmailDto } from './dto/change-email.dto.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { ForgotPasswordDto } from './dto/forgot-password.dto.js';
+import { PasswordConfirmationDto } from './dto/password-confirmation.dto.js';
+import { RegistrationPendingDto } from './dto/registration-response.dto.js';
+import { ResetPasswordDto } from './dto/reset-password.dto.js';
+import { TokenDto } from './dto/token.dto.js';
+import { UpdateProfileDto } from './dto/update-profile.dto.js';
+import { EmailChangeService } from './email-change.service.js';
+import { EmailVerificationService } from './email-verification.service.js';
+import { PasswordRecoveryService } from './password-recovery.service.js';
+import { RegistrationService } from './registration.service.js';
+
+const BAD_TOKEN = { description: 'The token is not valid, has expired, was already used, or is for another action (the message says which)' };
+
+@ApiTags('account')
+@ApiExtraModels(TokenResponseDto, RegistrationPendingDto)
+@Controller()
+export class AccountController {
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly emailVerification: EmailVerificationService,
+    private readonly passwordRecovery: PasswordRecoveryService,
+    private readonly emailChange: EmailChangeService,
+    private readonly account: AccountService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Public()
+  @Post('auth/register')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create an account, mail a verification link, and start a session (unless verification is required first)' })
+  @ApiCreatedResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(RegistrationPendingDto) }] } })
+  @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
+  @ApiConflictResponse({ description: 'Email is already registered' })
+  register(@Body() body: RegisterDto, @Client() client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
+    return this.registration.register(body, client);
+  }
+
+  @Post('auth/email/verify/request')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Mail a new verification link to the caller (older links stop working)' })
+  @ApiAcceptedResponse({ type: AcceptedResponseDto })
+  @ApiConflictResponse({ description: 'The email is already verified' })
+  async requestVerification(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
+    await this.emailVerification.request(auth.user, client);
+    return { message: 'A verification link is on its way' };
+  }
+
+  @Public()
+  @Post('auth/email/verify')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Verify the email address with the token from the mailed link' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse(BAD_TOKEN)
+  verifyEmail(@Body() body: TokenDto, @Client() client: ClientInfo): Promise<void> {
+    return this.emailVerification.verify(body.token, client);
+  }
+
+  @Post('auth/password/change')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change the password; every other session ends' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'The new password breaks the policy or equals the current one' })
+  @ApiForbiddenResponse({ description: 'The current password is incorrect' })
+  changePassword(@CurrentUser() auth: AuthUser, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
+    return this.account.changePassword(auth, body.currentPassword, body.newPassword, client);
+  }
+
+  @Public()
+  @Post('auth/password/forgot')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Mail a password reset link; the answer is the same whether the email is registered or not' })
+  @ApiAcceptedResponse({ type: AcceptedResponseDto })
+  async forgotPassword(@Body() body: ForgotPasswordDto, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
+    await this.passwordRecovery.forgot(body.email, client);
+    return { message: 'If that address belongs to an account, a reset link is on its way' };
+  }
+
+  @Public()
+  @Post('auth/password/reset')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Set a new password with the token from the mailed link; every session ends' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse(BAD_TOKEN)
+  resetPassword(@Body() body: ResetPasswordDto, @Client() client: ClientInfo): Promise<void> {
+    return this.passwordRecovery.reset(body.token, body.newPassword, client);
+  }
+
+  @Public()
+  @Post('auth/email/change/confirm')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Switch to the new address with the token mailed to it' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse(BAD_TOKEN)
+  @ApiConflictResponse({ description: 'The new address was registered by someone else meanwhile' })
+  confirmEmailChange(@Body() body: TokenDto, @Client() client: ClientInfo): Promise<void> {
+    return this.emailChange.confirm(body.token, client);
+  }
+
+  @Patch('users/me')
+  @ApiOperation({ summary: "Change the caller's name" })
+  @ApiOkResponse({ type: UserResponseDto })
+  async updateProfile(@CurrentUser() auth: AuthUser, @Body() body: UpdateProfileDto): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.setName(auth.user.id, body.name));
+  }
+
+  @Post('users/me/email')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed' })
+  @ApiAcceptedResponse({ type: AcceptedResponseDto })
+  @ApiForbiddenResponse({ description: 'The password is incorrect' })
+  async changeEmail(@CurrentUser() auth: AuthUser, @Body() body: ChangeEmailDto, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
+    await this.emailChange.request(auth.user.id, body.newEmail, body.password, client);
+    return { message: 'If that address can be used, a confirmation link is on its way to it' };
+  }
+
+  @Delete('users/me')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: "Delete the caller's account; its sessions end and the email can be registered again" })
+  @ApiNoContentResponse()
+  @ApiForbiddenResponse({ description: 'The password is incorrect' })
+  @ApiConflictResponse({ description: 'The last active admin cannot be deleted' })
+  deleteAccount(@CurrentUser() auth: AuthUser, @Body() body: PasswordConfirmationDto, @Client() client: ClientInfo): Promise<void> {
+    return this.account.deleteAccount(auth.user.id, body.password, client);
+  }
+}

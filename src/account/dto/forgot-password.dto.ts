@@ -1,0 +1,8 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNormalizedEmail } from '../../auth/decorators/is-normalized-email.decorator.js';
+
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsNormalizedEmail()
+  readonly email: string;
+}

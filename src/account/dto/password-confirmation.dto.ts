@@ -1,0 +1,11 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+/** The current password, asked again before a sensitive change. */
+export class PasswordConfirmationDto {
+  @ApiProperty({ description: 'The current password' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  readonly password: string;
+}

@@ -1,0 +1,45 @@
+import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../auth/auth-user.js';
+import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
+import type { User } from '../users/entities/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { AccountMailer } from './account-mailer.js';
+
+@Injectable()
+export class EmailVerificationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly oneTimeTokens: OneTimeTokensService,
+    private readonly mailer: AccountMailer,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Issues a verification token inside the caller's transaction; returns the mailing, to run once it commits. */
+  async prepare(manager: EntityManager, user: User): Promise<() => void> {
+    const token = await this.oneTimeTokens.issue(manager, user, 'verify_email');
+    return () => this.mailer.verifyEmail(user.email, token);
+  }
+
+  async request(user: User, client: ClientInfo): Promise<void> {
+    if (user.emailVerifiedAt) throw new ConflictException('Your email address is already verified');
+    const send = await this.dataSource.transaction(async (manager) => {
+      await this.audit.record({ type: 'email_verification_requested', userId: user.id, client }, manager);
+      return this.prepare(manager, user);
+    });
+    send();
+  }
+
+  async verify(token: string, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const used = await this.oneTimeTokens.consume(manager, token, 'verify_email');
+      const user = await this.users.findById(used.userId, manager);
+      if (!user || user.email !== used.email) throw new BadRequestException('This token was sent to an address the account no longer uses');
+      await this.users.markEmailVerified(manager, user.id);
+      await this.audit.record({ type: 'email_verified', userId: user.id, client }, manager);
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../auth/auth-user.js';
+import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
+import { PasswordService } from '../auth/password.service.js';
+import { SessionsService } from '../auth/sessions.service.js';
+import type { User } from '../users/entities/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { AccountMailer } from './account-mailer.js';
+
+/** "Forgot password": a mailed single-use link, then a new password that ends every session. */
+@Injectable()
+export class PasswordRecoveryService {
+  private readonly logger = new Logger(PasswordRecoveryService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly oneTimeTokens: OneTimeTokensService,
+    private readonly mailer: AccountMailer,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * The answer is the same, after the same single lookup, whether the email is registered or not:
+   * issuing and mailing the link happen after the answer.
+   */
+  async forgot(email: string, client: ClientInfo): Promise<void> {
+    const user = await this.users.findByEmail(email);
+    if (!user || user.disabledAt) return;
+    void this.sendResetLink(user, client).catch((error: unknown) =>
+      this.logger.error(`Could not issue a password reset link: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
+    const newHash = await this.passwords.hash(newPassword);
+    await this.dataSource.transaction(async (manager) => {
+      const used = await this.oneTimeTokens.consume(manager, token, 'reset_password');
+      const user = await this.users.getByIdWithPassword(used.userId, manager);
+      if (await this.passwords.verify(newPassword, user.passwordHash)) {
+        throw new BadRequestException('The new password must differ from the current one');
+      }
+      await this.users.setPasswordHash(manager, user.id, newHash);
+      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
+      // The link reached the inbox: that proves the address as well as a verification link would.
+      if (used.email === user.email) await this.users.markEmailVerified(manager, user.id);
+      const ended = await this.sessions.endAll(manager, user.id, 'password_reset');
+      await this.audit.record({ type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
+    });
+  }
+
+  private async sendResetLink(user: User, client: ClientInfo): Promise<void> {
+    const token = await this.dataSource.transaction(async (manager) => {
+      await this.audit.record({ type: 'password_reset_requested', userId: user.id, client }, manager);
+      return this.oneTimeTokens.issue(manager, user, 'reset_password');
+    });
+    this.mailer.resetPassword(user.email, token);
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../auth/auth-user.js';
+import type { RegisterDto } from '../auth/dto/register.dto.js';
+import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
+import { PasswordService } from '../auth/password.service.js';
+import { SessionsService } from '../auth/sessions.service.js';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
+import { UsersService } from '../users/users.service.js';
+import type { RegistrationPendingDto } from './dto/registration-response.dto.js';
+import { EmailVerificationService } from './email-verification.service.js';
+
+@Injectable()
+export class RegistrationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly emailVerification: EmailVerificationService,
+    private readonly audit: AuditService,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  /** Creates the account and mails a verification link; a session starts at once unless verification is required. */
+  async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
+    const passwordHash = await this.passwords.hash(password);
+    const { user, pair, sendVerification } = await this.dataSource.transaction(async (manager) => {
+      const user = await this.users.create({ email, passwordHash, name: name ?? null }, manager);
+      await this.audit.record({ type: 'register', userId: user.id, client }, manager);
+      const sendVerification = await this.emailVerification.prepare(manager, user);
+      const pair = this.config.requireEmailVerification ? null : await this.sessions.start(user, client, manager);
+      return { user, pair, sendVerification };
+    });
+    sendVerification();
+    if (pair) return TokenResponseDto.from(user, pair);
+    return { user: UserResponseDto.from(user), message: 'Check your mail to verify your email address, then log in' };
+  }
+}

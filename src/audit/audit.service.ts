@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ClientInfo } from '../auth/auth-user.js';
+import { AuditEvent, type AuditEventType } from './entities/audit-event.entity.js';
+
+export interface AuditRecord {
+  type: AuditEventType;
+  userId: string | null;
+  client?: ClientInfo;
+  detail?: AuditEvent['detail'];
+}
+
+/** Records security events; pass the transaction's manager so an event is kept only if its change is. */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record({ type, userId, client, detail = {} }: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.insert(AuditEvent, { type, userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, detail });
+  }
+
+  async listForUser(userId: string, page: number, limit: number): Promise<{ items: AuditEvent[]; total: number }> {
+    const [items, total] = await this.dataSource.getRepository(AuditEvent).findAndCount({
+      where: { userId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: (page - 1) * limit,
+      take: limit,
+    });
+    return { items, total };
+  }
+}

@@ -1,0 +1,60 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { EntityManager, IsNull } from 'typeorm';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { OneTimeToken, type OneTimeTokenPurpose } from './entities/one-time-token.entity.js';
+import { TokensService } from './tokens.service.js';
+
+/** 256 random bits, base64url. */
+const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Mailed single-use tokens. Each lives only as a hash, expires, is spent by its first use, and is
+ * spent as well when a newer token of the same purpose is issued.
+ */
+@Injectable()
+export class OneTimeTokensService {
+  constructor(
+    private readonly tokens: TokensService,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  async issue(
+    manager: EntityManager,
+    user: { id: string; email: string },
+    purpose: OneTimeTokenPurpose,
+    newEmail: string | null = null,
+  ): Promise<string> {
+    await this.spendAll(manager, user.id, purpose);
+    const token = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    await manager.insert(OneTimeToken, {
+      userId: user.id,
+      purpose,
+      tokenHash: this.tokens.hashToken(token),
+      email: user.email,
+      newEmail,
+      expiresAt: new Date(now + this.config.oneTimeTokenTtl[purpose] * 1000),
+    });
+    return token;
+  }
+
+  /** Checks and spends a token inside the caller's transaction; a 400 says what is wrong with it. */
+  async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<OneTimeToken> {
+    if (!ONE_TIME_TOKEN.test(token)) throw new BadRequestException('This token is not valid');
+    const found = await manager.findOne(OneTimeToken, {
+      where: { tokenHash: this.tokens.hashToken(token) },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!found) throw new BadRequestException('This token is not valid');
+    if (found.purpose !== purpose) throw new BadRequestException('This token is for another action');
+    if (found.usedAt) throw new BadRequestException('This token has already been used');
+    if (found.expiresAt.getTime() <= Date.now()) throw new BadRequestException('This token has expired');
+    await manager.update(OneTimeToken, found.id, { usedAt: new Date() });
+    return found;
+  }
+
+  async spendAll(manager: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
+    await manager.update(OneTimeToken, { userId, purpose, usedAt: IsNull() }, { usedAt: new Date() });
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { join } from 'node:path';
+import { appConfig, type AppConfig } from '../config/app.config.js';
+import { mailConfig, type MailConfig } from '../config/mail.config.js';
+import { MAIL_TRANSPORT } from './mail-message.js';
+import { MailService } from './mail.service.js';
+import { OutboxTransport } from './outbox.transport.js';
+import { SmtpTransport } from './smtp.transport.js';
+
+@Module({
+  providers: [
+    {
+      provide: MAIL_TRANSPORT,
+      inject: [mailConfig.KEY, appConfig.KEY],
+      useFactory: (mail: MailConfig, app: AppConfig) =>
+        mail.smtpUrl ? new SmtpTransport(mail.smtpUrl) : new OutboxTransport(join(app.dataDir, 'outbox')),
+    },
+    MailService,
+  ],
+  exports: [MailService],
+})
+export class MailModule {}
