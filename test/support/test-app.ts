@@ -31,6 +31,9 @@ export interface TestAppOptions {
   database?: TestDatabase;
 }
 
+/** The base of links in mails during tests. */
+export const TEST_APP_URL = 'https://app.test';
+
 /** Every app of one test file signs with the same key, so a restart keeps tokens valid. */
 const JWT_SECRET = randomBytes(48).toString('base64url');
 
@@ -69,6 +72,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_REFRESH_REUSE_WINDOW: undefined,
     JWT_ISSUER: undefined,
     JWT_AUDIENCE: undefined,
+    APP_URL: TEST_APP_URL,
+    SMTP_URL: undefined,
+    MAIL_FROM: undefined,
+    REQUIRE_EMAIL_VERIFICATION: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

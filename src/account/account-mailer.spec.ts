@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { AuthConfig } from '../config/auth.config.js';
+import type { MailConfig } from '../config/mail.config.js';
+import type { MailMessage } from '../mail/mail-message.js';
+import type { MailService } from '../mail/mail.service.js';
+import { AccountMailer } from './account-mailer.js';
+
+function mailer(): { sent: MailMessage[]; accountMailer: AccountMailer } {
+  const sent: MailMessage[] = [];
+  const mail = { send: (message: MailMessage) => sent.push(message) } as unknown as MailService;
+  const auth = { oneTimeTokenTtl: { verify_email: 86_400, reset_password: 1_800, change_email: 3_600 } } as AuthConfig;
+  return { sent, accountMailer: new AccountMailer(mail, { appUrl: 'https://app.example.com' } as MailConfig, auth) };
+}
+
+describe(AccountMailer.name, () => {
+  it('should link to APP_URL with the token, in text and HTML, and say how long the link works', () => {
+    const { sent, accountMailer } = mailer();
+
+    accountMailer.resetPassword('ada@example.com', 'TOKEN123');
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ to: 'ada@example.com', subject: 'Reset your password' });
+    expect(sent[0].text).toContain('https://app.example.com/reset-password?token=TOKEN123');
+    expect(sent[0].text).toContain('Or enter this code: TOKEN123');
+    expect(sent[0].text).toContain('for 30 minutes');
+    expect(sent[0].html).toContain('<a href="https://app.example.com/reset-password?token=TOKEN123">');
+  });
+
+  it('should use the lifetime of each purpose', () => {
+    const { sent, accountMailer } = mailer();
+
+    accountMailer.verifyEmail('a@example.com', 'T');
+    accountMailer.confirmEmailChange('b@example.com', 'T');
+
+    expect(sent[0].text).toContain('for 24 hours');
+    expect(sent[0].text).toContain('https://app.example.com/verify-email?token=T');
+    expect(sent[1].text).toContain('for 1 hour');
+    expect(sent[1].text).toContain('https://app.example.com/confirm-email?token=T');
+  });
+
+  it('should escape the new address in the change notice', () => {
+    const { sent, accountMailer } = mailer();
+
+    accountMailer.emailChanged('old@example.com', '<script>@example.com');
+
+    expect(sent[0].html).toContain('&lt;script&gt;@example.com');
+    expect(sent[0].html).not.toContain('<script>');
+  });
+});

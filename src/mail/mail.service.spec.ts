@@ -1,0 +1,66 @@
+import { Logger } from '@nestjs/common';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { MailConfig } from '../config/mail.config.js';
+import { maskEmail, type MailMessage, type MailTransport } from './mail-message.js';
+import { MailService } from './mail.service.js';
+
+const MESSAGE: MailMessage = { to: 'ada@example.com', subject: 'Hello', text: 'secret-token-123', html: '<p>secret-token-123</p>' };
+
+function transport(failures: number): MailTransport & { delivered: Array<MailMessage & { from: string }> } {
+  let calls = 0;
+  const delivered: Array<MailMessage & { from: string }> = [];
+  return {
+    name: 'fake',
+    delivered,
+    deliver(message) {
+      calls++;
+      if (calls <= failures) return Promise.reject(new Error('connection refused'));
+      delivered.push(message);
+      return Promise.resolve('id-1');
+    },
+  };
+}
+
+describe(MailService.name, () => {
+  const config = { from: 'Auth <auth@example.com>' } as MailConfig;
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('should deliver in the background with the configured sender, and log a line without the body', async () => {
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const fake = transport(0);
+    const mail = new MailService(fake, config);
+
+    mail.send(MESSAGE);
+    await mail.settle();
+
+    expect(fake.delivered).toEqual([{ ...MESSAGE, from: 'Auth <auth@example.com>' }]);
+    const line = String(log.mock.calls[0]?.[0]);
+    expect(line).toContain('"Hello" to a***@example.com delivered');
+    expect(line).not.toContain('secret-token-123');
+    expect(line).not.toContain('ada@example.com');
+  });
+
+  it('should retry a failed send, and never throw to the caller', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const fake = transport(1);
+    const mail = new MailService(fake, config);
+
+    expect(() => mail.send(MESSAGE)).not.toThrow();
+    await mail.settle();
+
+    expect(fake.delivered).toHaveLength(1);
+    expect(warn).toHaveBeenCalledOnce();
+    expect(String(warn.mock.calls[0][0])).not.toContain('secret-token-123');
+  });
+});
+
+describe(maskEmail.name, () => {
+  it('should keep the first letter and the domain only', () => {
+    expect(maskEmail('ada@example.com')).toBe('a***@example.com');
+    expect(maskEmail('nonsense')).toBe('***');
+  });
+});

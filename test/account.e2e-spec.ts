@@ -1,0 +1,388 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, expectErrorShape, login, PASSWORD, registerUser, uniqueEmail, type TokenBody } from './support/factories.js';
+import { mailsTo, tokenFrom, waitForMail } from './support/mail.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const NEW_PASSWORD = 'a brand new passphrase';
+
+describe('account lifecycle (e2e)', () => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { MAIL_FROM: 'Auth Test <auth@app.test>' } });
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  const verificationToken = async (email: string, count = 1) =>
+    tokenFrom(await waitForMail(test, email, /Verify your email/, count), '/verify-email');
+  const resetToken = async (email: string, count = 1) => tokenFrom(await waitForMail(test, email, /Reset your password/, count), '/reset-password');
+  const expireTokensOf = (userId: string) =>
+    test.app.get(DataSource).query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
+  const me = (token: string) => test.http.get('/api/v1/auth/me').set(bearer(token));
+  const refresh = (refreshToken: string) => test.http.post('/api/v1/auth/refresh').send({ refreshToken });
+
+  describe('email verification', () => {
+    it('should mail a link built from APP_URL at registration, and verify the email once', async () => {
+      const { email, accessToken } = await registerUser(test);
+      const mail = await waitForMail(test, email, /Verify your email/);
+      expect(mail.from).toBe('Auth Test <auth@app.test>');
+      expect(mail.text).toContain('24 hours');
+      const token = tokenFrom(mail, '/verify-email');
+
+      const verified = await test.http.post('/api/v1/auth/email/verify').set('Host', 'evil.example.net').send({ token });
+
+      expect(verified.status).toBe(204);
+      expect((await me(accessToken)).body.emailVerified).toBe(true);
+      const again = await test.http.post('/api/v1/auth/email/verify').send({ token });
+      expect(again.status).toBe(400);
+      expect(again.body.message).toBe('This token has already been used');
+    });
+
+    it('should mail a new link on request, which spends the older one', async () => {
+      const { email, accessToken } = await registerUser(test);
+      const first = await verificationToken(email);
+
+      const requested = await test.http.post('/api/v1/auth/email/verify/request').set(bearer(accessToken));
+
+      expect(requested.status).toBe(202);
+      expect(requested.body).toEqual({ message: 'A verification link is on its way' });
+      const second = await verificationToken(email, 2);
+      expect(second).not.toBe(first);
+      expect((await test.http.post('/api/v1/auth/email/verify').send({ token: first })).body.message).toBe('This token has already been used');
+      expect((await test.http.post('/api/v1/auth/email/verify').send({ token: second })).status).toBe(204);
+      expect((await test.http.post('/api/v1/auth/email/verify/request').set(bearer(accessToken))).status).toBe(409);
+    });
+
+    it('should refuse an expired, unknown, malformed or foreign token with a 400 that says which', async () => {
+      const { email, user } = await registerUser(test);
+      const token = await verificationToken(email);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const reset = await resetToken(email);
+
+      const foreign = await test.http.post('/api/v1/auth/email/verify').send({ token: reset });
+      const unknown = await test.http.post('/api/v1/auth/email/verify').send({ token: 'A'.repeat(43) });
+      const malformed = await test.http.post('/api/v1/auth/email/verify').send({ token: "x' OR 1=1" });
+      await expireTokensOf(user.id);
+      const expired = await test.http.post('/api/v1/auth/email/verify').send({ token });
+
+      expect(foreign.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'This token is for another action' });
+      expect(unknown.body.message).toBe('This token is not valid');
+      expect(malformed.body.message).toBe('This token is not valid');
+      expect(expired.status).toBe(400);
+      expect(expired.body.message).toBe('This token has expired');
+    });
+  });
+
+  describe('password change', () => {
+    it('should change the password and end every other session, keeping this one', async () => {
+      const { email, accessToken, refreshToken } = await registerUser(test);
+      const other = await login(test, email);
+
+      const response = await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+
+      expect(response.status).toBe(204);
+      expect((await me(other.accessToken)).status).toBe(401);
+      expect((await refresh(other.refreshToken)).status).toBe(401);
+      expect((await me(accessToken)).status).toBe(200);
+      expect((await refresh(refreshToken)).status).toBe(200);
+      expect((await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(401);
+      await login(test, email, NEW_PASSWORD);
+    });
+
+    it.each([
+      [{ currentPassword: 'not my password', newPassword: NEW_PASSWORD }, 403, 'Password is incorrect'],
+      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 400, 'The new password must differ from the current one'],
+      [{ currentPassword: PASSWORD, newPassword: 'short' }, 400, 'newPassword must be at least 8 bytes long (8 ASCII characters)'],
+      [{ currentPassword: PASSWORD, newPassword: 'x'.repeat(73) }, 400, 'newPassword must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)'],
+    ])('should refuse %j', async (body, status, message) => {
+      const { accessToken } = await registerUser(test);
+
+      const response = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send(body);
+
+      expect(response.status).toBe(status);
+      expectErrorShape(response.body, status);
+      expect([response.body.message].flat()).toContain(message);
+    });
+  });
+
+  describe('password reset', () => {
+    it('should answer the same for a registered and an unknown email, and mail only the registered one', async () => {
+      const { email } = await registerUser(test);
+      const stranger = uniqueEmail('stranger');
+
+      const known = await test.http.post('/api/v1/auth/password/forgot').send({ email: email.toUpperCase() });
+      const unknown = await test.http.post('/api/v1/auth/password/forgot').send({ email: stranger });
+
+      expect(known.status).toBe(202);
+      expect(unknown.status).toBe(202);
+      expect(unknown.body).toEqual(known.body);
+      const mail = await waitForMail(test, email, /Reset your password/);
+      expect(mail.text).toContain('30 minutes');
+      expect(await mailsTo(test, stranger)).toEqual([]);
+    });
+
+    it('should set the new password with the mailed token and end every session', async () => {
+      const { email, accessToken, refreshToken } = await registerUser(test);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const token = await resetToken(email);
+
+      const response = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: NEW_PASSWORD });
+
+      expect(response.status).toBe(204);
+      expect((await me(accessToken)).status).toBe(401);
+      expect((await refresh(refreshToken)).status).toBe(401);
+      expect((await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(401);
+      const session = await login(test, email, NEW_PASSWORD);
+      expect(session.user.emailVerified).toBe(true);
+      const again = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: 'yet another passphrase' });
+      expect(again.status).toBe(400);
+      expect(again.body.message).toBe('This token has already been used');
+    });
+
+    it('should refuse the current password as the new one and leave the token usable', async () => {
+      const { email } = await registerUser(test);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const token = await resetToken(email);
+
+      const same = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: PASSWORD });
+
+      expect(same.status).toBe(400);
+      expect(same.body.message).toBe('The new password must differ from the current one');
+      expect((await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: NEW_PASSWORD })).status).toBe(204);
+    });
+
+    it('should spend a reset link when a newer one is issued, on a successful login, and on a password change', async () => {
+      const { email, accessToken } = await registerUser(test);
+      const reset = (token: string) => test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: NEW_PASSWORD });
+
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const first = await resetToken(email, 1);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const second = await resetToken(email, 2);
+      expect((await reset(first)).body.message).toBe('This token has already been used');
+
+      await login(test, email);
+      expect((await reset(second)).body.message).toBe('This token has already been used');
+
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const third = await resetToken(email, 3);
+      await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: PASSWORD, newPassword: 'changed meanwhile!' })
+        .expect(204);
+      expect((await reset(third)).body.message).toBe('This token has already been used');
+    });
+
+    it('should refuse an expired reset token, and a reset token must not touch another account', async () => {
+      const victim = await registerUser(test);
+      const attacker = await registerUser(test);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email: attacker.email }).expect(202);
+      const token = await resetToken(attacker.email);
+
+      await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: NEW_PASSWORD }).expect(204);
+
+      expect((await test.http.post('/api/v1/auth/login').send({ email: victim.email, password: NEW_PASSWORD })).status).toBe(401);
+      expect((await me(victim.accessToken)).status).toBe(200);
+
+      await test.http.post('/api/v1/auth/password/forgot').send({ email: victim.email }).expect(202);
+      const victimToken = await resetToken(victim.email);
+      await expireTokensOf(victim.user.id);
+      const expired = await test.http.post('/api/v1/auth/password/reset').send({ token: victimToken, newPassword: NEW_PASSWORD });
+      expect(expired.body.message).toBe('This token has expired');
+    });
+  });
+
+  describe('profile', () => {
+    it('should change the caller’s name and nothing else', async () => {
+      const { accessToken } = await registerUser(test);
+
+      const renamed = await test.http.patch('/api/v1/users/me').set(bearer(accessToken)).send({ name: ' Ada ' });
+      const escalate = await test.http.patch('/api/v1/users/me').set(bearer(accessToken)).send({ name: 'Ada', roles: ['admin'] });
+
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toMatchObject({ name: 'Ada', roles: ['user'] });
+      expect(escalate.status).toBe(400);
+      expect((await me(accessToken)).body.roles).toEqual(['user']);
+    });
+  });
+
+  describe('email change', () => {
+    it('should switch only when the link mailed to the new address is followed, and tell the old address', async () => {
+      const { email, accessToken } = await registerUser(test);
+      const newEmail = uniqueEmail('moved');
+
+      const requested = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: newEmail.toUpperCase(), password: PASSWORD });
+
+      expect(requested.status).toBe(202);
+      expect((await me(accessToken)).body.email).toBe(email);
+      const token = tokenFrom(await waitForMail(test, newEmail, /Confirm your new email/), '/confirm-email');
+
+      expect((await test.http.post('/api/v1/auth/email/change/confirm').send({ token })).status).toBe(204);
+
+      expect((await me(accessToken)).body).toMatchObject({ email: newEmail, emailVerified: true });
+      const notice = await waitForMail(test, email, /Your email address was changed/);
+      expect(notice.text).toContain(newEmail);
+      await login(test, newEmail);
+      expect((await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(401);
+      expect((await test.http.post('/api/v1/auth/email/change/confirm').send({ token })).status).toBe(400);
+    });
+
+    it('should answer a taken address the same as a free one, and mail nothing to it', async () => {
+      const owner = await registerUser(test);
+      const { accessToken } = await registerUser(test);
+      const before = (await mailsTo(test, owner.email)).length;
+
+      const response = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: owner.email, password: PASSWORD });
+
+      expect(response.status).toBe(202);
+      expect(response.body).toEqual({ message: 'If that address can be used, a confirmation link is on its way to it' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await mailsTo(test, owner.email)).toHaveLength(before);
+    });
+
+    it('should refuse a wrong password and the current address', async () => {
+      const { email, accessToken } = await registerUser(test);
+
+      const wrong = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail(), password: 'not it at all' });
+      const same = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: email, password: PASSWORD });
+
+      expect(wrong.status).toBe(403);
+      expect(same.status).toBe(400);
+    });
+  });
+
+  describe('account deletion', () => {
+    it('should delete the account with the password; sessions end and the email can register again', async () => {
+      const { email, accessToken, refreshToken } = await registerUser(test);
+
+      const wrong = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: 'not the password' });
+      expect(wrong.status).toBe(403);
+      expect((await me(accessToken)).status).toBe(200);
+
+      const response = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: PASSWORD });
+
+      expect(response.status).toBe(204);
+      expect((await me(accessToken)).status).toBe(401);
+      expect((await refresh(refreshToken)).status).toBe(401);
+      await registerUser(test, { email });
+    });
+  });
+
+  describe('audit log', () => {
+    it('should list the caller’s own security events, newest first, without secrets', async () => {
+      const { email, accessToken } = await registerUser(test);
+      await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' }).expect(401);
+      const session = await login(test, email);
+      await test.http.post('/api/v1/auth/logout').set(bearer(session.accessToken)).expect(204);
+
+      const response = await test.http.get('/api/v1/auth/events').set(bearer(accessToken)).query({ limit: 3 });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ total: 4, page: 1, limit: 3 });
+      expect(response.body.items.map((e: { type: string }) => e.type)).toEqual(['logout', 'login_success', 'login_failure']);
+      expect(response.body.items[2]).toMatchObject({ ip: '127.0.0.1', detail: { reason: 'wrong_password' } });
+      const text = JSON.stringify(response.body);
+      expect(text).not.toContain(session.accessToken);
+      expect(text).not.toMatch(/passwordHash|tokenHash|token_hash|\$2[aby]\$/);
+    });
+  });
+});
+
+describe('admin account controls (e2e)', () => {
+  let test: TestApp;
+  let admin: TokenBody;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'an admin password' } });
+    admin = await login(test, 'root@example.com', 'an admin password');
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('should disable an account at once: live tokens stop, login and refresh are refused; enabling lets it log in again', async () => {
+    const target = await registerUser(test);
+
+    const disabled = await test.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true });
+
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.disabled).toBe(true);
+    expect((await test.http.get('/api/v1/auth/me').set(bearer(target.accessToken))).status).toBe(401);
+    expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: target.refreshToken })).status).toBe(401);
+    const refused = await test.http.post('/api/v1/auth/login').send({ email: target.email, password: PASSWORD });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe('This account is disabled');
+    const wrongPassword = await test.http.post('/api/v1/auth/login').send({ email: target.email, password: 'wrong password' });
+    expect(wrongPassword.status).toBe(401);
+
+    await test.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ disabled: false }).expect(200);
+    const session = await login(test, target.email);
+    expect((await test.http.get('/api/v1/auth/me').set(bearer(session.accessToken))).status).toBe(200);
+    expect((await test.http.get('/api/v1/auth/me').set(bearer(target.accessToken))).status).toBe(401);
+  });
+
+  it('should keep a user’s events for admins, including role changes and after deletion, and refuse them to others', async () => {
+    const target = await registerUser(test);
+    await test.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ roles: ['user', 'admin'] }).expect(200);
+    await test.http.delete(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).expect(204);
+    const other = await registerUser(test);
+
+    const response = await test.http.get(`/api/v1/users/${target.user.id}/events`).set(bearer(admin.accessToken));
+    const forbidden = await test.http.get(`/api/v1/users/${target.user.id}/events`).set(bearer(other.accessToken));
+
+    expect(response.status).toBe(200);
+    expect(response.body.items.map((e: { type: string }) => e.type)).toEqual(['account_deleted', 'roles_changed', 'register']);
+    expect(response.body.items[1].detail).toEqual({ by: admin.user.id, from: ['user'], to: ['user', 'admin'] });
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('should not let the last admin be disabled or delete itself', async () => {
+    const disable = await test.http.patch(`/api/v1/users/${admin.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true });
+    const remove = await test.http.delete('/api/v1/users/me').set(bearer(admin.accessToken)).send({ password: 'an admin password' });
+
+    expect(disable.status).toBe(409);
+    expect(remove.status).toBe(409);
+  });
+});
+
+describe('registration with REQUIRE_EMAIL_VERIFICATION=true (e2e)', () => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { REQUIRE_EMAIL_VERIFICATION: 'true' } });
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('should answer the user without tokens, and refuse login until the mailed link is followed', async () => {
+    const email = uniqueEmail('pending');
+
+    const registered = await test.http.post('/api/v1/auth/register').send({ email, password: PASSWORD });
+
+    expect(registered.status).toBe(201);
+    expect(registered.body.accessToken).toBeUndefined();
+    expect(registered.body.refreshToken).toBeUndefined();
+    expect(registered.body.user).toMatchObject({ email, emailVerified: false });
+    const refused = await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toMatch(/Verify your email address/);
+    expect((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status).toBe(401);
+
+    const token = tokenFrom(await waitForMail(test, email, /Verify your email/), '/verify-email');
+    await test.http.post('/api/v1/auth/email/verify').send({ token }).expect(204);
+
+    const session = await login(test, email);
+    expect(session.user.emailVerified).toBe(true);
+  });
+});
