@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
@@ -12,8 +12,12 @@ import { SmtpTransport } from './smtp.transport.js';
     {
       provide: MAIL_TRANSPORT,
       inject: [mailConfig.KEY, appConfig.KEY],
-      useFactory: (mail: MailConfig, app: AppConfig) =>
-        mail.smtpUrl ? new SmtpTransport(mail.smtpUrl) : new OutboxTransport(join(app.dataDir, 'outbox')),
+      useFactory: (mail: MailConfig, app: AppConfig) => {
+        if (mail.smtpUrl) return new SmtpTransport(mail.smtpUrl);
+        const outbox = join(app.dataDir, 'outbox');
+        if (app.isProduction) new Logger('Mail').warn(`SMTP_URL is not set: mail is written to ${outbox}, not sent`);
+        return new OutboxTransport(outbox);
+      },
     },
     MailService,
   ],
