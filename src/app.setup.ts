@@ -15,6 +15,7 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: appConfig().trustProxy,
     genReqId: () => randomUUID(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -24,6 +25,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     abortOnError: false,
   });
   const config = app.get<AppConfig>(appConfig.KEY);
+  // JSON only: a form, text/plain or multipart body (a cross-site "simple" request, sent without a
+  // CORS preflight) gets 415 before any route sees it.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
   app.setGlobalPrefix('api', { exclude: ['health'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

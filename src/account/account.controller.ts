@@ -18,6 +18,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { Public } from '../auth/decorators/public.decorator.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
+import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountService } from './account.service.js';
@@ -51,6 +52,7 @@ export class AccountController {
   ) {}
 
   @Public()
+  @RateLimit('register')
   @Post('auth/register')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create an account, mail a verification link, and start a session (unless verification is required first)' })
@@ -61,6 +63,7 @@ export class AccountController {
     return this.registration.register(body, client);
   }
 
+  @RateLimit('verify')
   @Post('auth/email/verify/request')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Mail a new verification link to the caller (older links stop working)' })
@@ -72,6 +75,7 @@ export class AccountController {
   }
 
   @Public()
+  @RateLimit('verify')
   @Post('auth/email/verify')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Verify the email address with the token from the mailed link' })
@@ -81,6 +85,7 @@ export class AccountController {
     return this.emailVerification.verify(body.token, client);
   }
 
+  @RateLimit('login')
   @Post('auth/password/change')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change the password; every other session ends' })
@@ -92,6 +97,7 @@ export class AccountController {
   }
 
   @Public()
+  @RateLimit('forgot')
   @Post('auth/password/forgot')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Mail a password reset link; the answer is the same whether the email is registered or not' })
@@ -102,6 +108,7 @@ export class AccountController {
   }
 
   @Public()
+  @RateLimit('verify')
   @Post('auth/password/reset')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Set a new password with the token from the mailed link; every session ends' })
@@ -112,6 +119,7 @@ export class AccountController {
   }
 
   @Public()
+  @RateLimit('verify')
   @Post('auth/email/change/confirm')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Switch to the new address with the token mailed to it' })
@@ -129,6 +137,7 @@ export class AccountController {
     return UserResponseDto.from(await this.users.setName(auth.user.id, body.name));
   }
 
+  @RateLimit('verify')
   @Post('users/me/email')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed' })
@@ -139,6 +148,7 @@ export class AccountController {
     return { message: 'If that address can be used, a confirmation link is on its way to it' };
   }
 
+  @RateLimit('login')
   @Delete('users/me')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: "Delete the caller's account; its sessions end and the email can be registered again" })

@@ -24,6 +24,7 @@ export class AccountService {
   async changePassword(auth: AuthUser, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     await this.confirmPassword(auth.user.id, currentPassword);
     if (newPassword === currentPassword) throw new BadRequestException('The new password must differ from the current one');
+    this.passwords.assertAcceptable(newPassword, auth.user.email, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
       await this.users.setPasswordHash(manager, auth.user.id, newHash);

@@ -42,6 +42,7 @@ export class PasswordRecoveryService {
     await this.dataSource.transaction(async (manager) => {
       const used = await this.oneTimeTokens.consume(manager, token, 'reset_password');
       const user = await this.users.getByIdWithPassword(used.userId, manager);
+      this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
       if (await this.passwords.verify(newPassword, user.passwordHash)) {
         throw new BadRequestException('The new password must differ from the current one');
       }

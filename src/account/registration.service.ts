@@ -27,6 +27,7 @@ export class RegistrationService {
 
   /** Creates the account and mails a verification link; a session starts at once unless verification is required. */
   async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
+    this.passwords.assertAcceptable(password, email);
     const passwordHash = await this.passwords.hash(password);
     const { user, pair, sendVerification } = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.create({ email, passwordHash, name: name ?? null }, manager);

@@ -30,6 +30,11 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       return;
     }
     try {
+      this.passwords.assertAcceptable(admin.password, admin.email, 'ADMIN_PASSWORD');
+    } catch {
+      throw new Error('Invalid configuration:\n  - ADMIN_PASSWORD is too common, or equals ADMIN_EMAIL or its name part');
+    }
+    try {
       const passwordHash = await this.passwords.hash(admin.password);
       await this.users.create({ email: admin.email, passwordHash, name: 'Administrator', roles: [Role.User, Role.Admin] });
       this.logger.log(`Created the admin account ${admin.email}`);

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
@@ -20,6 +22,7 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     PassportModule,
     SessionsModule,
     AuditModule,
+    RateLimitModule,
   ],
   controllers: [AuthController],
   providers: [
@@ -29,8 +32,9 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     AdminBootstrapService,
     LocalStrategy,
     JwtStrategy,
-    // Order matters: authentication first, then the role check that reads its result.
+    // Order matters: authentication, then limits (which may count per caller), then the role check.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
   exports: [PasswordService, OneTimeTokensService, SessionsModule],

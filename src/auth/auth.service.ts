@@ -45,6 +45,10 @@ export class AuthService {
       await this.recordFailure(user.id, 'email_not_verified', client);
       throw new ForbiddenException('Verify your email address before logging in: follow the link in the mail we sent you');
     }
+    if (this.passwords.needsRehash(user.passwordHash)) {
+      // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost.
+      await this.users.setPasswordHash(this.dataSource.manager, user.id, await this.passwords.hash(password));
+    }
     return user;
   }
 

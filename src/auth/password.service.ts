@@ -1,7 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+
+/**
+ * The most common passwords (49,233, from the zxcvbn-ts project's `passwords-common` list, built from
+ * leaked password corpora), compared case-insensitively.
+ */
+const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].map((password) => password.toLowerCase()));
 
 const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -13,6 +20,26 @@ export class PasswordService {
   constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
     const filler = Array.from(randomBytes(31), (byte) => BCRYPT_ALPHABET[byte % 64]).join('');
     this.dummyHash = bcrypt.genSaltSync(config.bcryptCost) + filler;
+  }
+
+  /**
+   * The policy beyond length (NIST SP 800-63B: no composition rules): not a common password, not the
+   * email or its part before the @. Each refusal says why.
+   */
+  assertAcceptable(password: string, email: string, field = 'password'): void {
+    const lowered = password.toLowerCase();
+    if (COMMON_PASSWORDS.has(lowered)) {
+      throw new BadRequestException([`${field} is too common: it is on a list of the most used passwords`]);
+    }
+    const localPart = email.slice(0, email.lastIndexOf('@'));
+    if (lowered === email.toLowerCase() || lowered === localPart.toLowerCase()) {
+      throw new BadRequestException([`${field} must not be your email address or its name part`]);
+    }
+  }
+
+  /** True when the hash was made at a lower cost than BCRYPT_COST now asks for. */
+  needsRehash(hash: string): boolean {
+    return bcrypt.getRounds(hash) < this.config.bcryptCost;
   }
 
   hash(password: string): Promise<string> {

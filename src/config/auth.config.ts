@@ -119,7 +119,7 @@ export const authConfig = registerAs('auth', () => {
       change_email: env.EMAIL_CHANGE_TTL,
       reset_password: env.PASSWORD_RESET_TTL,
     },
-    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD.normalize('NFC') } : undefined,
   };
 });
 

@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/decorators/public.decorator.js';
+import { RedisHealthIndicator } from './redis.health.js';
 
 const DATABASE_PING_TIMEOUT_MS = 1500;
 
@@ -11,15 +12,19 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   @Public()
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and database check: 200 when every dependency is up, 503 naming the ones that are down' })
+  @ApiOperation({ summary: 'Database (and Redis, when configured) check: 200 when every dependency is up, 503 naming the ones that are down' })
   async check(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS })]);
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
+        ...(this.redis.enabled ? [() => this.redis.check()] : []),
+      ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const result = error.getResponse() as Partial<HealthCheckResult>;

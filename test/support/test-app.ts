@@ -76,6 +76,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SMTP_URL: undefined,
     MAIL_FROM: undefined,
     REQUIRE_EMAIL_VERIFICATION: undefined,
+    // Functional tests share one client IP; the abuse tests turn the limits on.
+    RATE_LIMIT: 'off',
+    REDIS_URL: undefined,
+    TRUST_PROXY: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

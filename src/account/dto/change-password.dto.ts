@@ -1,9 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { IsPassword } from '../../auth/decorators/is-password.decorator.js';
+import { IsPassword, NormalizePassword } from '../../auth/decorators/is-password.decorator.js';
 
 export class ChangePasswordDto {
   @ApiProperty()
+  @NormalizePassword()
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)

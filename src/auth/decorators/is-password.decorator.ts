@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { IsString, ValidateBy, ValidationOptions } from 'class-validator';
 
 export const PASSWORD_MIN_BYTES = 8;
@@ -9,7 +10,11 @@ function byteLength(value: unknown): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
 }
 
-/** A password of 8 to 72 bytes in UTF-8, each bound with its own message. */
+/** Unicode NFC, so the same password typed on two keyboards (composed or decomposed accents) matches. */
+export const NormalizePassword = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
+
+/** A password of 8 to 72 bytes in UTF-8 once NFC-normalised, each bound with its own message. */
 export function IsPassword(options: { minBytes?: number } = {}): PropertyDecorator {
   const minBytes = options.minBytes ?? PASSWORD_MIN_BYTES;
   const atLeast: ValidationOptions = {
@@ -19,6 +24,7 @@ export function IsPassword(options: { minBytes?: number } = {}): PropertyDecorat
     message: ({ property }) => `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
   };
   return applyDecorators(
+    NormalizePassword(),
     IsString(),
     ValidateBy({ name: 'passwordMinBytes', validator: { validate: (value) => byteLength(value) >= minBytes } }, atLeast),
     ValidateBy({ name: 'passwordMaxBytes', validator: { validate: (value) => byteLength(value) <= PASSWORD_MAX_BYTES } }, atMost),

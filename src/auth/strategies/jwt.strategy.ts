@@ -9,9 +9,22 @@ import { SessionsService } from '../sessions.service.js';
 /** Exactly `Bearer <jwt>`: no other scheme spelling, no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
+/** Header fields that would point the verifier at another key; this service has one key and ignores none of them. */
+const KEY_POINTERS = ['kid', 'jku', 'x5u', 'jwk', 'x5c', 'x5t', 'crit'];
+
+/** Seconds of clock difference tolerated on exp, nbf and iat. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
-  return typeof header === 'string' ? (BEARER.exec(header)?.[1] ?? null) : null;
+  const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+  if (!token) return null;
+  try {
+    const fields = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<string, unknown>;
+    return fields.typ === undefined || fields.typ === 'JWT' ? (KEY_POINTERS.some((field) => field in fields) ? null : token) : null;
+  } catch {
+    return null;
+  }
 }
 
 interface AccessPayload {
@@ -34,6 +47,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
     });
   }
 

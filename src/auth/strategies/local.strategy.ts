@@ -3,16 +3,24 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
 import type { User } from '../../users/entities/user.entity.js';
+import { LoginLockoutService } from '../../rate-limit/login-lockout.service.js';
 import { AuthService } from '../auth.service.js';
 import { clientInfo } from '../decorators/client.decorator.js';
 
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
-  constructor(private readonly auth: AuthService) {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly lockout: LoginLockoutService,
+  ) {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true });
   }
 
-  validate(request: FastifyRequest, email: string, password: string): Promise<User> {
-    return this.auth.checkCredentials(email, password, clientInfo(request));
+  /** The attempt is counted against the account before the password is checked. */
+  async validate(request: FastifyRequest, email: string, password: string): Promise<User> {
+    await this.lockout.reserve(email);
+    const user = await this.auth.checkCredentials(email, password, clientInfo(request));
+    await this.lockout.clear(email);
+    return user;
   }
 }

@@ -1,0 +1,91 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
+import { TooManyRequestsException } from '../common/exceptions/too-many-requests.exception.js';
+import { REDIS_CLIENT, type RedisClient } from './redis.module.js';
+
+/** Most accounts tracked in memory at once; the oldest are forgotten first. */
+const MEMORY_LIMIT = 100_000;
+
+/**
+ * Counts the attempt, then tells how many ms the account is still locked (0: go ahead). The attempt
+ * that reaches the threshold sets the lock at once, so parallel guesses past it are refused.
+ */
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
+if lockedUntil > now then return lockedUntil - now end
+local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+local threshold = tonumber(ARGV[2])
+if count >= threshold then
+  redis.call('HSET', KEYS[1], 'lockedUntil', now + math.min(tonumber(ARGV[3]) * 2 ^ (count - threshold), tonumber(ARGV[4])))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 0`;
+
+interface Attempts {
+  count: number;
+  lockedUntil: number;
+  forgetAt: number;
+}
+
+/**
+ * Per-account protection against password guessing. Every attempt counts before the password is
+ * checked; from the LOCKOUT_THRESHOLD-th on, the account is locked for LOCKOUT_BASE, doubling with each
+ * further attempt up to LOCKOUT_MAX; a successful login clears it. A locked account is refused
+ * without checking the password, the same way whether the password was right or the account exists.
+ */
+@Injectable()
+export class LoginLockoutService {
+  private readonly memory = new Map<string, Attempts>();
+  private readonly forgetAfterMs: number;
+
+  constructor(
+    @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
+    @Optional() @Inject(REDIS_CLIENT) private readonly redis: RedisClient | null,
+  ) {
+    this.forgetAfterMs = Math.max(2 * config.lockout.maxMs, 3_600_000);
+  }
+
+  async reserve(account: string): Promise<void> {
+    if (!this.config.enabled) return;
+    const lockedMs = this.redis ? await this.reserveInRedis(account) : this.reserveInMemory(account);
+    if (lockedMs > 0) {
+      const seconds = Math.ceil(lockedMs / 1000);
+      throw new TooManyRequestsException(`Too many failed logins for this account; try again in ${seconds} seconds`, seconds);
+    }
+  }
+
+  async clear(account: string): Promise<void> {
+    if (!this.config.enabled) return;
+    if (this.redis) await this.redis.del(this.key(account));
+    else this.memory.delete(account);
+  }
+
+  private async reserveInRedis(account: string): Promise<number> {
+    const { threshold, baseMs, maxMs } = this.config.lockout;
+    const result = await this.redis!.eval(RESERVE, {
+      keys: [this.key(account)],
+      arguments: [String(Date.now()), String(threshold), String(baseMs), String(maxMs), String(this.forgetAfterMs)],
+    });
+    return Number(result);
+  }
+
+  private reserveInMemory(account: string): number {
+    const now = Date.now();
+    const { threshold, baseMs, maxMs } = this.config.lockout;
+    let attempts = this.memory.get(account);
+    if (!attempts || attempts.forgetAt <= now) attempts = { count: 0, lockedUntil: 0, forgetAt: 0 };
+    if (attempts.lockedUntil > now) return attempts.lockedUntil - now;
+    attempts.count++;
+    if (attempts.count >= threshold) attempts.lockedUntil = now + Math.min(baseMs * 2 ** (attempts.count - threshold), maxMs);
+    attempts.forgetAt = now + this.forgetAfterMs;
+    this.memory.delete(account);
+    this.memory.set(account, attempts);
+    if (this.memory.size > MEMORY_LIMIT) this.memory.delete(this.memory.keys().next().value!);
+    return 0;
+  }
+
+  private key(account: string): string {
+    return `${this.config.redisPrefix}lockout:${account}`;
+  }
+}
