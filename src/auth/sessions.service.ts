@@ -49,6 +49,7 @@ export class SessionsService {
     const sessionId = randomUUID();
     const refresh = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
+    const absoluteExpiresAt = new Date(now.getTime() + this.config.refresh.maxTtl * 1000);
     await manager.insert(Session, {
       id: sessionId,
       userId: user.id,
@@ -57,7 +58,8 @@ export class SessionsService {
       ip: client.ip,
       createdAt: now,
       lastUsedAt: now,
-      expiresAt: this.refreshExpiry(now),
+      expiresAt: this.refreshExpiry(now, absoluteExpiresAt),
+      absoluteExpiresAt,
     });
     return this.pair(user, sessionId, refresh.token);
   }
@@ -159,7 +161,7 @@ export class SessionsService {
         rotatedAt: now,
         successorSealed: this.config.refresh.reuseWindow > 0 ? this.tokens.seal(pair) : null,
         lastUsedAt: now,
-        expiresAt: this.refreshExpiry(now),
+        expiresAt: this.refreshExpiry(now, session.absoluteExpiresAt),
         userAgent: client.userAgent ?? session.userAgent,
         ip: client.ip ?? session.ip,
       });
@@ -186,8 +188,8 @@ export class SessionsService {
     return windowMs > 0 && session.rotatedAt !== null && now.getTime() - session.rotatedAt.getTime() <= windowMs;
   }
 
-  private refreshExpiry(from: Date): Date {
-    return new Date(from.getTime() + this.config.refresh.ttl * 1000);
+  private refreshExpiry(from: Date, absoluteExpiresAt: Date): Date {
+    return new Date(Math.min(from.getTime() + this.config.refresh.idleTtl * 1000, absoluteExpiresAt.getTime()));
   }
 
   private async revoke(manager: EntityManager, reason: SessionEndReason, scope: string, parameters: Record<string, string>): Promise<number> {

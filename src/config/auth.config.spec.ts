@@ -13,7 +13,7 @@ describe('authConfig', () => {
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'auth-config-'));
     for (const key of Object.keys(process.env)) {
-      if (/^(JWT_|BCRYPT_|ADMIN_|NODE_ENV$|DATA_DIR$)/.test(key)) delete process.env[key];
+      if (/^(JWT_|BCRYPT_|ADMIN_|SESSION_|NODE_ENV$|DATA_DIR$)/.test(key)) delete process.env[key];
     }
     process.env.DATA_DIR = dataDir;
   });
@@ -29,7 +29,7 @@ describe('authConfig', () => {
     const config = authConfig();
 
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, issuer: undefined, audience: undefined });
-    expect(config.refresh).toEqual({ ttl: 30 * 86400, reuseWindow: 10 });
+    expect(config.refresh).toEqual({ idleTtl: 30 * 86400, maxTtl: 90 * 86400, reuseWindow: 10 });
     expect(config.bcryptCost).toBe(12);
     expect(config.admin).toBeUndefined();
     expect(config.jwt.key.type).toBe('secret');
@@ -41,7 +41,13 @@ describe('authConfig', () => {
     const config = authConfig();
 
     expect(config.jwt.accessTtl).toBe(300);
-    expect(config.refresh).toEqual({ ttl: 604_800, reuseWindow: 0 });
+    expect(config.refresh).toEqual({ idleTtl: 604_800, maxTtl: 90 * 86400, reuseWindow: 0 });
+  });
+
+  it('should prefer SESSION_IDLE_TTL over JWT_REFRESH_TTL and read SESSION_MAX_TTL', () => {
+    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET, JWT_REFRESH_TTL: '7d', SESSION_IDLE_TTL: '2h', SESSION_MAX_TTL: '30d' });
+
+    expect(authConfig().refresh).toMatchObject({ idleTtl: 7200, maxTtl: 30 * 86400 });
   });
 
   it('should refuse to start in production without a secret, naming JWT_SECRET', () => {

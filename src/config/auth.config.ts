@@ -33,6 +33,19 @@ class AuthEnv {
   @Max(365 * 86400)
   JWT_REFRESH_TTL: number = 30 * 86400;
 
+  @IsOptional()
+  @Transform(toSeconds)
+  @IsInt({ message: 'SESSION_IDLE_TTL must be a duration such as 30d' })
+  @Min(1)
+  @Max(365 * 86400)
+  SESSION_IDLE_TTL?: number;
+
+  @Transform(toSeconds)
+  @IsInt({ message: 'SESSION_MAX_TTL must be a duration such as 90d' })
+  @Min(1)
+  @Max(5 * 365 * 86400)
+  SESSION_MAX_TTL: number = 90 * 86400;
+
   @Transform(toSeconds)
   @IsInt({ message: 'JWT_REFRESH_REUSE_WINDOW must be a number of seconds (0 turns it off)' })
   @Min(0)
@@ -108,7 +121,10 @@ export const authConfig = registerAs('auth', () => {
       audience: env.JWT_AUDIENCE,
     },
     refresh: {
-      ttl: env.JWT_REFRESH_TTL,
+      /** A session ends when its refresh token goes unused this long (SESSION_IDLE_TTL, else JWT_REFRESH_TTL)… */
+      idleTtl: env.SESSION_IDLE_TTL ?? env.JWT_REFRESH_TTL,
+      /** …and at the latest this long after login, however often it is refreshed. */
+      maxTtl: env.SESSION_MAX_TTL,
       reuseWindow: env.JWT_REFRESH_REUSE_WINDOW,
     },
     bcryptCost: env.BCRYPT_COST,
