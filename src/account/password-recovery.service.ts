@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -12,8 +12,9 @@ import { AccountMailer } from './account-mailer.js';
 
 /** "Forgot password": a mailed single-use link, then a new password that ends every session. */
 @Injectable()
-export class PasswordRecoveryService {
+export class PasswordRecoveryService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PasswordRecoveryService.name);
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -32,9 +33,17 @@ export class PasswordRecoveryService {
   async forgot(email: string, client: ClientInfo): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!user || user.disabledAt) return;
-    void this.sendResetLink(user, client).catch((error: unknown) =>
-      this.logger.error(`Could not issue a password reset link: ${error instanceof Error ? error.message : String(error)}`),
-    );
+    const work = this.sendResetLink(user, client)
+      .catch((error: unknown) =>
+        this.logger.error(`Could not issue a password reset link: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => this.pending.delete(work));
+    this.pending.add(work);
+  }
+
+  /** Links being issued when the app stops are finished first, while the database is still there. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {

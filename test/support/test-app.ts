@@ -35,7 +35,7 @@ export interface TestAppOptions {
 export const TEST_APP_URL = 'https://app.test';
 
 /** Every app of one test file signs with the same key, so a restart keeps tokens valid. */
-const JWT_SECRET = randomBytes(48).toString('base64url');
+export const TEST_JWT_SECRET = randomBytes(48).toString('base64url');
 
 export async function createTestDatabase(options: { embedded?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'auth-e2e-'));
@@ -62,7 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const database = options.database ?? (await createTestDatabase());
   const restoreEnv = applyEnv({
     NODE_ENV: 'test',
-    JWT_SECRET,
+    JWT_SECRET: TEST_JWT_SECRET,
     BCRYPT_COST: '4',
     DATA_DIR: database.dataDir,
     DATABASE_URL: database.url,
