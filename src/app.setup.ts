@@ -23,6 +23,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     logger: options.logger ?? ['log', 'warn', 'error'],
     abortOnError: false,
+    // Fastify's own JSON parser only (with the proto-poisoning checks above); Nest would add a form parser.
+    bodyParser: false,
   });
   const config = app.get<AppConfig>(appConfig.KEY);
   // JSON only: a form, text/plain or multipart body (a cross-site "simple" request, sent without a
