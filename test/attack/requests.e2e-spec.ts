@@ -36,7 +36,7 @@ describe('attack: hostile requests (e2e)', () => {
         const response = await test.http.post(path).set('Content-Type', type).send(body);
         expect(response.status, path).toBe(415);
         expectErrorShape(response.body, 415);
-        expectSecurityHeaders(response.headers as Record<string, string>);
+        expectSecurityHeaders(response.headers);
       }
     });
   });
@@ -248,7 +248,7 @@ describe('attack: hostile requests (e2e)', () => {
 
       expect(answers.map((r) => r.status)).toEqual([200, 200, 401, 403, 404, 400, 409]);
       for (const answer of answers) {
-        expectSecurityHeaders(answer.headers as Record<string, string>);
+        expectSecurityHeaders(answer.headers);
         expect(answer.headers['cache-control']).toBe('no-store');
         if (answer.status >= 400) expectErrorShape(answer.body, answer.status);
       }
@@ -334,7 +334,7 @@ describe('attack: hashes follow BCRYPT_COST (e2e)', () => {
       const after = await startTestApp({ database, env: { BCRYPT_COST: '6' } });
       try {
         const hashOf = async () =>
-          ((await after.app.get(DataSource).query('SELECT password_hash FROM users WHERE id = $1', [user.id])) as Array<{ password_hash: string }>)[0]
+          (await after.app.get(DataSource).query<Array<{ password_hash: string }>>('SELECT password_hash FROM users WHERE id = $1', [user.id]))[0]
             .password_hash;
         expect(bcrypt.getRounds(await hashOf())).toBe(4);
 
