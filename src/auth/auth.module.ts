@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
-import { RateLimitGuard } from '../rate-limit/rate-limit.guard.js';
+import { GlobalRateLimitGuard, RouteRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
@@ -32,9 +32,10 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     AdminBootstrapService,
     LocalStrategy,
     JwtStrategy,
-    // Order matters: authentication, then limits (which may count per caller), then the role check.
+    // Order matters: the global limit, authentication, the route's limits (which may count the caller), roles.
+    { provide: APP_GUARD, useClass: GlobalRateLimitGuard },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
   exports: [PasswordService, OneTimeTokensService, SessionsModule],

@@ -1,5 +1,6 @@
 import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/decorators/public.decorator.js';
 import { RedisHealthIndicator } from './redis.health.js';
@@ -7,6 +8,8 @@ import { RedisHealthIndicator } from './redis.health.js';
 const DATABASE_PING_TIMEOUT_MS = 1500;
 
 @ApiTags('health')
+// Probes must see the dependencies' state, not the limiter's (which itself needs Redis).
+@SkipThrottle({ global: true, ip: true, account: true })
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   constructor(

@@ -3,10 +3,29 @@ import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { TooManyRequestsException } from '../common/exceptions/too-many-requests.exception.js';
 
 /** The throttler, answering 429 in the common error shape with a plain `Retry-After` header. */
-@Injectable()
-export class RateLimitGuard extends ThrottlerGuard {
+abstract class RateLimitGuard extends ThrottlerGuard {
+  /** The named throttlers this guard applies. */
+  protected abstract readonly applies: readonly string[];
+
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    this.throttlers = this.throttlers.filter((throttler) => this.applies.includes(throttler.name ?? ''));
+  }
+
   protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     throw new TooManyRequestsException(`Too many requests; try again in ${seconds} seconds`, seconds);
   }
+}
+
+/** Runs first, on every request: the looser per-IP limit, before any token is checked. */
+@Injectable()
+export class GlobalRateLimitGuard extends RateLimitGuard {
+  protected readonly applies = ['global'];
+}
+
+/** Runs after authentication, so a route's per-account limit can count the signed-in caller. */
+@Injectable()
+export class RouteRateLimitGuard extends RateLimitGuard {
+  protected readonly applies = ['ip', 'account'];
 }

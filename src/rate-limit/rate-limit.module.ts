@@ -23,7 +23,8 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
   const limitOf = (context: ExecutionContext, scope: 'ip' | 'account'): Limit => config.rules[ruleOf(context)!][scope];
   const request = (context: ExecutionContext) => context.switchToHttp().getRequest<Request>();
   return [
-    { name: 'global', limit: config.global.limit, ttl: config.global.ttl },
+    // One counter per client across all routes (the default key is per route).
+    { name: 'global', limit: config.global.limit, ttl: config.global.ttl, generateKey: (_context, tracker) => `global:${tracker}` },
     {
       name: 'ip',
       limit: (context) => limitOf(context, 'ip').limit,

@@ -69,9 +69,11 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const test = await start({ RATE_LIMIT_GLOBAL: '5/1m' });
 
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await test.http.get('/health')).status);
+    for (let i = 0; i < 6; i++) statuses.push((await test.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'x' })).status);
 
-    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await test.http.get('/api/v1/auth/me')).status).toBe(429);
+    expect((await test.http.get('/health')).status).toBe(200);
   });
 
   it('should limit registrations, refreshes and forgot-password requests', async () => {

@@ -46,8 +46,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (typeof fastifyError.code === 'string' && fastifyError.code in FASTIFY_ERRORS && typeof fastifyError.statusCode === 'number') {
       return { statusCode: fastifyError.statusCode, error: reason(fastifyError.statusCode), message: FASTIFY_ERRORS[fastifyError.code] };
     }
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`Database unavailable on ${request.method} ${request.url} (request ${request.id})`);
+    if (isDependencyUnavailable(exception)) {
+      this.logger.warn(`Database or Redis unavailable on ${request.method} ${request.url} (request ${request.id})`);
       const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
       return { statusCode, error: reason(statusCode), message: 'Service temporarily unavailable, try again shortly', requestId: String(request.id) };
     }
@@ -60,12 +60,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** Connection-level failures (refused, dropped, timed out) and Postgres shutdown states: retryable. */
+/** Connection-level failures (refused, dropped, timed out), Postgres shutdown states, Redis offline: retryable. */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
 const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|connection is closed|not currently accepting connections|the database system is (starting up|shutting down)/i;
+  /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|connection is closed|not currently accepting connections|the database system is (starting up|shutting down)|The client is (offline|closed)|Socket closed unexpectedly/i;
 
-function isDatabaseUnavailable(exception: unknown): boolean {
+function isDependencyUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
   const code = error?.driverError?.code ?? error?.code;
   return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (typeof error?.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message));
