@@ -11,6 +11,7 @@ type OpenApi = {
 /** The only routes anyone may call without a token. */
 const PUBLIC_ROUTES = [
   'GET /health',
+  'GET /health/live',
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',
@@ -34,6 +35,13 @@ describe('platform (e2e)', () => {
   });
 
   describe('health', () => {
+    it('should answer liveness without touching a dependency', async () => {
+      const response = await test.http.get('/health/live');
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'ok' });
+    });
+
     it('should answer ok with a database check', async () => {
       const response = await test.http.get('/health');
 

@@ -1,12 +1,16 @@
 import bcrypt from 'bcryptjs';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
 import { PasswordService } from './password.service.js';
 
 describe(PasswordService.name, () => {
-  const passwords = new PasswordService({ bcryptCost: 5 } as AuthConfig);
+  const passwords = new PasswordService({ bcryptCost: 5, bcryptThreads: 2 } as AuthConfig);
 
-  it('should hash at the configured cost and check the right password only', async () => {
+  afterAll(async () => {
+    await passwords.onApplicationShutdown();
+  });
+
+  it('should hash at the configured cost in a worker thread, and check the right password only', async () => {
     const hash = await passwords.hash('correct horse');
 
     expect(bcrypt.getRounds(hash)).toBe(5);
@@ -14,15 +18,46 @@ describe(PasswordService.name, () => {
     await expect(passwords.verify('wrong horse', hash)).resolves.toBe(false);
   });
 
+  it('should keep the event loop free while hashing', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+
+    await Promise.all([passwords.hash('a'), passwords.hash('b'), passwords.hash('c'), passwords.hash('d')].map((p) => p.then(() => undefined)));
+    const slow = new PasswordService({ bcryptCost: 10, bcryptThreads: 1 } as AuthConfig);
+    await slow.hash('a long one, about 100 ms');
+    await slow.onApplicationShutdown();
+    clearInterval(timer);
+
+    expect(ticks).toBeGreaterThan(3);
+  });
+
   it('should spend a full check at the same cost when there is no stored hash', async () => {
-    const compare = vi.spyOn(bcrypt, 'compare');
+    const run = vi.spyOn((passwords as unknown as { pool: { run: (task: { hash: string }) => Promise<unknown> } }).pool, 'run');
 
     await expect(passwords.verify('anything', undefined)).resolves.toBe(false);
 
-    expect(compare).toHaveBeenCalledOnce();
-    const [, usedHash] = compare.mock.calls[0] as [string, string];
-    expect(bcrypt.getRounds(usedHash)).toBe(5);
-    expect(usedHash).toHaveLength(60);
-    compare.mockRestore();
+    expect(run).toHaveBeenCalledOnce();
+    const [task] = run.mock.calls[0];
+    expect(bcrypt.getRounds(task.hash)).toBe(5);
+    expect(task.hash).toHaveLength(60);
+    run.mockRestore();
+  });
+
+  it('should tell when a hash was made at a lower cost than configured', async () => {
+    expect(passwords.needsRehash(bcrypt.hashSync('x', 4))).toBe(true);
+    expect(passwords.needsRehash(await passwords.hash('x'))).toBe(false);
+  });
+
+  it.each([
+    ['password1', 'ada@example.com', /too common/],
+    ['ada.lovelace', 'ada.lovelace@example.com', /must not be your email address/],
+    ['Ada.Lovelace@Example.com', 'ada.lovelace@example.com', /must not be your email address/],
+  ])('should refuse %j for %s', (password, email, message) => {
+    expect(() => passwords.assertAcceptable(password, email)).toThrow();
+    try {
+      passwords.assertAcceptable(password, email);
+    } catch (error) {
+      expect(JSON.stringify((error as { getResponse(): unknown }).getResponse())).toMatch(message);
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
+import { Piscina } from 'piscina';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 
 /**
@@ -12,14 +13,29 @@ const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].map((password) =
 
 const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/**
+ * Hashes and checks passwords on a pool of worker threads, one per core (BCRYPT_THREADS), so logins
+ * use every core and the event loop stays free for other requests.
+ */
 @Injectable()
-export class PasswordService {
+export class PasswordService implements OnApplicationShutdown {
   /** A well-formed hash no password matches, at the configured cost: checking it costs what a real check costs. */
   private readonly dummyHash: string;
+  private readonly pool: Piscina;
 
   constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
     const filler = Array.from(randomBytes(31), (byte) => BCRYPT_ALPHABET[byte % 64]).join('');
     this.dummyHash = bcrypt.genSaltSync(config.bcryptCost) + filler;
+    this.pool = new Piscina({
+      filename: new URL('./password.worker.js', import.meta.url).href,
+      minThreads: config.bcryptThreads,
+      maxThreads: config.bcryptThreads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.destroy();
   }
 
   /**
@@ -43,12 +59,12 @@ export class PasswordService {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.pool.run({ password, cost: this.config.bcryptCost }, { name: 'hash' }) as Promise<string>;
   }
 
   /** Without a stored hash (unknown email) it still spends one full check, so timing tells nothing. */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const matches = await bcrypt.compare(password, hash ?? this.dummyHash);
+    const matches = (await this.pool.run({ password, hash: hash ?? this.dummyHash }, { name: 'compare' })) as boolean;
     return hash !== undefined && matches;
   }
 }

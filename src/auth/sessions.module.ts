@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { Session } from './entities/session.entity.js';
+import { IdentityCache } from './identity-cache.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
 
@@ -28,7 +29,7 @@ import { TokensService } from './tokens.service.js';
       }),
     }),
   ],
-  providers: [SessionsService, TokensService],
-  exports: [SessionsService, TokensService],
+  providers: [SessionsService, TokensService, IdentityCache],
+  exports: [SessionsService, TokensService, IdentityCache],
 })
 export class SessionsModule {}

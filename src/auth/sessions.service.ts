@@ -8,6 +8,7 @@ import type { User } from '../users/entities/user.entity.js';
 import type { Role } from '../users/role.enum.js';
 import type { AuthUser, ClientInfo, TokenPair } from './auth-user.js';
 import { Session, type SessionEndReason } from './entities/session.entity.js';
+import { IdentityCache } from './identity-cache.js';
 import { TokensService } from './tokens.service.js';
 
 /** A session that has neither been ended nor run out. */
@@ -17,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
 const IDENTITY_SQL = `
-  SELECT u.id, u.email, u.name, u.roles, u.email_verified_at, u.created_at, u.updated_at
+  SELECT u.id, u.email, u.name, u.roles, u.email_verified_at, u.created_at, u.updated_at, s.expires_at
   FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.disabled_at IS NULL`;
 
@@ -29,6 +30,7 @@ interface IdentityRow {
   email_verified_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  expires_at: Date;
 }
 
 type RefreshOutcome = { kind: 'issued'; pair: TokenPair; user: User } | { kind: 'invalid' } | { kind: 'reused' };
@@ -42,6 +44,7 @@ export class SessionsService {
     private readonly tokens: TokensService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly audit: AuditService,
+    private readonly cache: IdentityCache,
   ) {}
 
   /** Opens a session for a user who has just proven who they are, and issues its first pair. */
@@ -87,10 +90,13 @@ export class SessionsService {
   /** The caller behind an access token, or null when its session has ended or its user is gone. */
   async findIdentity(sessionId: string, userId: string): Promise<AuthUser | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
+    const cached = this.cache.get(sessionId, userId);
+    if (cached) return cached;
+    const mark = this.cache.mark;
     const rows: IdentityRow[] = await this.dataSource.query(IDENTITY_SQL, [sessionId, userId, new Date()]);
     const row = rows[0];
     if (!row) return null;
-    return {
+    const identity: AuthUser = {
       sessionId,
       user: {
         id: row.id,
@@ -103,6 +109,8 @@ export class SessionsService {
         updatedAt: row.updated_at,
       } as User,
     };
+    this.cache.set(identity, row.expires_at, mark);
+    return identity;
   }
 
   listActive(userId: string): Promise<Session[]> {
@@ -118,6 +126,7 @@ export class SessionsService {
   async end(userId: string, sessionId: string, reason: SessionEndReason, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const ended = await this.revoke(manager, reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });
+      this.cache.forgetSession(sessionId, manager);
       if (ended === 0) throw new NotFoundException('Session not found');
       const type = reason === 'logout' ? 'logout' : 'session_ended';
       await this.audit.record({ type, userId, client, detail: { sessionId } }, manager);
@@ -126,6 +135,7 @@ export class SessionsService {
 
   /** Ends every live session of the user, but `except` (the caller's own, on a password change). */
   async endAll(manager: EntityManager, userId: string, reason: SessionEndReason, except?: string): Promise<number> {
+    this.cache.forgetUser(userId, manager);
     return except
       ? this.revoke(manager, reason, 'user_id = :userId AND id <> :except', { userId, except })
       : this.revoke(manager, reason, 'user_id = :userId', { userId });
@@ -174,6 +184,7 @@ export class SessionsService {
     }
 
     await manager.update(Session, session.id, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
+    this.cache.forgetSession(session.id, manager);
     await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId: session.id } }, manager);
     return { kind: 'reused' };
   }

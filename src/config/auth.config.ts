@@ -4,6 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration, readEnv } from './env.js';
 
@@ -69,6 +70,17 @@ class AuthEnv {
   @Max(15)
   BCRYPT_COST: number = 12;
 
+  @Transform(toSeconds)
+  @IsInt({ message: 'AUTH_CACHE_TTL must be a number of seconds (0 turns the cache off)' })
+  @Min(0)
+  @Max(300)
+  AUTH_CACHE_TTL: number = 5;
+
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BCRYPT_THREADS: number = availableParallelism();
+
   @IsIn(['true', 'false'], { message: 'REQUIRE_EMAIL_VERIFICATION must be true or false' })
   REQUIRE_EMAIL_VERIFICATION: string = 'false';
 
@@ -128,6 +140,10 @@ export const authConfig = registerAs('auth', () => {
       reuseWindow: env.JWT_REFRESH_REUSE_WINDOW,
     },
     bcryptCost: env.BCRYPT_COST,
+    /** Worker threads that hash and check passwords. */
+    bcryptThreads: env.BCRYPT_THREADS,
+    /** Seconds a session-and-user check is remembered (local writes forget it at once). */
+    identityCacheTtl: env.AUTH_CACHE_TTL,
     requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION === 'true',
     /** Lifetimes of the one-time tokens mailed to users, in seconds. */
     oneTimeTokenTtl: {

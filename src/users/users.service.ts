@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth-user.js';
+import { IdentityCache } from '../auth/identity-cache.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { isUniqueViolation } from '../database/pg-errors.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -33,6 +34,7 @@ export class UsersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly identities: IdentityCache,
   ) {}
 
   findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
@@ -105,6 +107,7 @@ export class UsersService {
         await record('account_enabled');
       }
       if (changes.name !== undefined) user.name = changes.name;
+      this.identities.forgetUser(user.id, manager);
       return manager.save(user);
     });
   }
@@ -112,7 +115,9 @@ export class UsersService {
   async setName(id: string, name: string): Promise<User> {
     const user = await this.getById(id);
     user.name = name;
-    return this.users.save(user);
+    const saved = await this.users.save(user);
+    this.identities.forgetUser(id);
+    return saved;
   }
 
   async setPasswordHash(manager: EntityManager, id: string, passwordHash: string): Promise<void> {
@@ -121,12 +126,14 @@ export class UsersService {
 
   async markEmailVerified(manager: EntityManager, id: string): Promise<void> {
     await manager.update(User, id, { emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' });
+    this.identities.forgetUser(id, manager);
   }
 
   /** Switches to an address just proven by a mailed link, so it counts as verified. */
   async changeEmail(manager: EntityManager, id: string, email: string): Promise<void> {
     try {
       await manager.update(User, id, { email, emailVerifiedAt: new Date() });
+      this.identities.forgetUser(id, manager);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
       throw error;
@@ -139,6 +146,7 @@ export class UsersService {
       const user = await this.lockUser(tx, id);
       await this.keepOneAdmin(tx, user);
       await tx.delete(User, { id });
+      this.identities.forgetUser(id, tx);
       const detail: Record<string, string> = actor.id === id ? {} : { by: actor.id };
       await this.audit.record({ type: 'account_deleted', userId: id, client: actor.client, detail }, tx);
     };
@@ -148,7 +156,9 @@ export class UsersService {
   async addRole(user: User, role: Role): Promise<User> {
     if (user.roles.includes(role)) return user;
     user.roles = [...user.roles, role];
-    return this.users.save(user);
+    const saved = await this.users.save(user);
+    this.identities.forgetUser(user.id);
+    return saved;
   }
 
   private withPassword(manager: EntityManager = this.dataSource.manager) {

@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthUser } from './auth-user.js';
+
+const MAX_ENTRIES = 100_000;
+const AFTER_COMMIT = 'identityCacheAfterCommit';
+
+interface Entry {
+  auth: AuthUser;
+  /** Until when this entry may answer: the cache lifetime, capped by the session's own expiry. */
+  until: number;
+}
+
+/**
+ * The per-request session and user check, remembered for AUTH_CACHE_TTL seconds. Every write that can
+ * change the answer (logout, session end, password change, role change, disabling, deletion…) drops
+ * the entries at once and again when its transaction commits, so the very next request on this
+ * instance reads the database. Other instances see the change within AUTH_CACHE_TTL at the latest.
+ */
+@Injectable()
+export class IdentityCache implements EntitySubscriberInterface {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sessionsOfUser = new Map<string, Set<string>>();
+  private readonly ttlMs: number;
+  /** Counts forgets: an answer read before the latest one may be stale, and is not kept. */
+  private forgets = 0;
+
+  constructor(@Inject(authConfig.KEY) config: AuthConfig, @InjectDataSource() dataSource: DataSource) {
+    this.ttlMs = config.identityCacheTtl * 1000;
+    dataSource.subscribers.push(this);
+  }
+
+  get(sessionId: string, userId: string): AuthUser | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return undefined;
+    if (entry.until <= Date.now() || entry.auth.user.id !== userId) {
+      this.drop(sessionId);
+      return undefined;
+    }
+    return entry.auth;
+  }
+
+  /** A mark to take before reading the database, for `set`. */
+  get mark(): number {
+    return this.forgets;
+  }
+
+  set(auth: AuthUser, sessionExpiresAt: Date, readSince: number): void {
+    if (this.ttlMs <= 0 || readSince !== this.forgets) return;
+    if (this.entries.size >= MAX_ENTRIES) this.drop(this.entries.keys().next().value!);
+    this.entries.set(auth.sessionId, { auth, until: Math.min(Date.now() + this.ttlMs, sessionExpiresAt.getTime()) });
+    const sessions = this.sessionsOfUser.get(auth.user.id) ?? new Set<string>();
+    sessions.add(auth.sessionId);
+    this.sessionsOfUser.set(auth.user.id, sessions);
+  }
+
+  forgetSession(sessionId: string, manager?: EntityManager): void {
+    this.now(() => this.drop(sessionId), manager);
+  }
+
+  forgetUser(userId: string, manager?: EntityManager): void {
+    this.now(() => [...(this.sessionsOfUser.get(userId) ?? [])].forEach((sessionId) => this.drop(sessionId)), manager);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    const pending = event.queryRunner.data[AFTER_COMMIT] as Array<() => void> | undefined;
+    delete event.queryRunner.data[AFTER_COMMIT];
+    if (!pending) return;
+    this.forgets++;
+    pending.forEach((forget) => forget());
+  }
+
+  /** Forgets now, and once more after the transaction commits (a request in between may have read the old row). */
+  private now(forget: () => void, manager?: EntityManager): void {
+    this.forgets++;
+    forget();
+    const runner = manager?.queryRunner;
+    if (runner?.isTransactionActive) ((runner.data[AFTER_COMMIT] as Array<() => void> | undefined) ??= []).push(forget);
+  }
+
+  private drop(sessionId: string): void {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return;
+    this.entries.delete(sessionId);
+    const sessions = this.sessionsOfUser.get(entry.auth.user.id);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) this.sessionsOfUser.delete(entry.auth.user.id);
+  }
+}
