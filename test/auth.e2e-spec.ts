@@ -222,6 +222,7 @@ describe('auth (e2e)', () => {
       expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
       const successors = new Set(responses.map((r) => (r.body as TokenBody).refreshToken));
       expect(successors.size).toBe(1);
+      expect(new Set(responses.map((r) => (r.body as TokenBody).accessToken)).size).toBe(1);
       const [successor] = successors;
       const next = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: successor });
       expect(next.status).toBe(200);

@@ -16,13 +16,31 @@ const LIVE = 'session.revokedAt IS NULL AND session.expiresAt > :now';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const USER_COLUMNS = 'u.id, u.email, u.name, u.roles, u.email_verified_at, u.created_at, u.updated_at';
+
 /** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
 const IDENTITY_SQL = `
-  SELECT u.id, u.email, u.name, u.roles, u.email_verified_at, u.created_at, u.updated_at, s.expires_at
+  SELECT ${USER_COLUMNS}, s.expires_at
   FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.disabled_at IS NULL`;
 
-interface IdentityRow {
+/**
+ * A rotation in one statement: it matches only while the presented token is the session's current
+ * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
+ * nothing), renews the idle expiry without passing the absolute one, and answers the user.
+ */
+const ROTATE_SQL = `
+  UPDATE sessions s SET
+    refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
+    rotated_at = $5, successor_sealed = $4, last_used_at = $5,
+    expires_at = LEAST($5::timestamptz + make_interval(secs => $6::double precision), s.absolute_expires_at),
+    user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
+  FROM users u
+  WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
+    AND u.id = s.user_id AND u.disabled_at IS NULL
+  RETURNING s.generation, ${USER_COLUMNS}`;
+
+interface UserRow {
   id: string;
   email: string;
   name: string | null;
@@ -30,7 +48,19 @@ interface IdentityRow {
   email_verified_at: Date | null;
   created_at: Date;
   updated_at: Date;
-  expires_at: Date;
+}
+
+function userFrom(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    roles: row.roles,
+    emailVerifiedAt: row.email_verified_at,
+    disabledAt: null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  } as User;
 }
 
 type RefreshOutcome = { kind: 'issued'; pair: TokenPair; user: User } | { kind: 'invalid' } | { kind: 'reused' };
@@ -64,7 +94,7 @@ export class SessionsService {
       expiresAt: this.refreshExpiry(now, absoluteExpiresAt),
       absoluteExpiresAt,
     });
-    return this.pair(user, sessionId, refresh.token);
+    return this.pair(user, sessionId, refresh.token, 0, now);
   }
 
   /**
@@ -75,7 +105,8 @@ export class SessionsService {
   async refresh(refreshToken: string, client: ClientInfo): Promise<{ pair: TokenPair; user: User }> {
     const presented = this.tokens.readRefreshToken(refreshToken);
     const outcome: RefreshOutcome = presented
-      ? await this.dataSource.transaction((manager) => this.rotate(manager, presented.sessionId, presented.hash, client))
+      ? ((await this.rotate(this.dataSource.manager, presented.sessionId, presented.hash, client)) ??
+        (await this.dataSource.transaction((manager) => this.settle(manager, presented.sessionId, presented.hash, client))))
       : { kind: 'invalid' };
     switch (outcome.kind) {
       case 'issued':
@@ -93,22 +124,10 @@ export class SessionsService {
     const cached = this.cache.get(sessionId, userId);
     if (cached) return cached;
     const mark = this.cache.mark;
-    const rows: IdentityRow[] = await this.dataSource.query(IDENTITY_SQL, [sessionId, userId, new Date()]);
+    const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, userId, new Date()]);
     const row = rows[0];
     if (!row) return null;
-    const identity: AuthUser = {
-      sessionId,
-      user: {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        roles: row.roles,
-        emailVerifiedAt: row.email_verified_at,
-        disabledAt: null,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      } as User,
-    };
+    const identity: AuthUser = { sessionId, user: userFrom(row) };
     this.cache.set(identity, row.expires_at, mark);
     return identity;
   }
@@ -148,7 +167,33 @@ export class SessionsService {
     });
   }
 
-  private async rotate(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome> {
+  /** The common case, one statement: the presented token is the current one. Undefined when it is not. */
+  private async rotate(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome | undefined> {
+    const next = this.tokens.newRefreshToken(sessionId);
+    const now = new Date();
+    const sealed = this.config.refresh.reuseWindow > 0 ? this.tokens.seal({ refreshToken: next.token }) : null;
+    const [rows]: [Array<UserRow & { generation: number }>, number] = await manager.query(ROTATE_SQL, [
+      sessionId,
+      hash,
+      next.hash,
+      sealed,
+      now,
+      this.config.refresh.idleTtl,
+      client.userAgent,
+      client.ip,
+    ]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const user = userFrom(row);
+    return { kind: 'issued', user, pair: this.pair(user, sessionId, next.token, row.generation, now) };
+  }
+
+  /**
+   * Every other case, under the session's row lock: a token that became current meanwhile is rotated;
+   * within the reuse window the token just spent gets the same successor pair again (tabs racing);
+   * any other spent token means a copy is in someone else's hands, and the whole session ends.
+   */
+  private async settle(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome> {
     const now = new Date();
     const session = await manager
       .createQueryBuilder(Session, 'session')
@@ -162,25 +207,14 @@ export class SessionsService {
     const user = session.user;
 
     if (this.tokens.sameHash(session.refreshTokenHash, hash)) {
-      const next = this.tokens.newRefreshToken(session.id);
-      const pair = this.pair(user, sessionId, next.token);
-      await manager.update(Session, session.id, {
-        refreshTokenHash: next.hash,
-        previousTokenHash: session.refreshTokenHash,
-        generation: session.generation + 1,
-        rotatedAt: now,
-        successorSealed: this.config.refresh.reuseWindow > 0 ? this.tokens.seal(pair) : null,
-        lastUsedAt: now,
-        expiresAt: this.refreshExpiry(now, session.absoluteExpiresAt),
-        userAgent: client.userAgent ?? session.userAgent,
-        ip: client.ip ?? session.ip,
-      });
-      return { kind: 'issued', pair, user };
+      return (await this.rotate(manager, sessionId, hash, client)) ?? { kind: 'invalid' };
     }
 
-    if (this.tokens.sameHash(session.previousTokenHash, hash) && this.inReuseWindow(session, now)) {
-      const pair = this.tokens.unseal<TokenPair>(session.successorSealed ?? '');
-      if (pair) return { kind: 'issued', pair, user };
+    if (this.tokens.sameHash(session.previousTokenHash, hash) && this.inReuseWindow(session, now) && session.rotatedAt) {
+      const successor = this.tokens.unseal<{ refreshToken: string }>(session.successorSealed ?? '');
+      if (successor) {
+        return { kind: 'issued', user, pair: this.pair(user, sessionId, successor.refreshToken, session.generation, session.rotatedAt) };
+      }
     }
 
     await manager.update(Session, session.id, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
@@ -189,8 +223,9 @@ export class SessionsService {
     return { kind: 'reused' };
   }
 
-  private pair(user: User, sessionId: string, refreshToken: string): TokenPair {
-    const accessToken = this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles });
+  /** The pair of one rotation; the same inputs give the same access token. */
+  private pair(user: User, sessionId: string, refreshToken: string, generation: number, issuedAt: Date): TokenPair {
+    const accessToken = this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles, generation, issuedAt });
     return { accessToken, refreshToken, expiresIn: this.config.jwt.accessTtl };
   }
 

@@ -33,16 +33,19 @@ describe(TokensService.name, () => {
     },
   );
 
-  it('should sign access tokens with sub, sid, roles and a unique jti', () => {
+  it('should sign access tokens with sub, sid, roles, iat and a jti unique to the rotation', () => {
     const jwt = new JwtService({});
-    const token = tokens.signAccessToken({ userId: 'u1', sessionId: 's1', roles: [Role.User] });
-    const again = tokens.signAccessToken({ userId: 'u1', sessionId: 's1', roles: [Role.User] });
+    const issuedAt = new Date('2026-11-22T10:00:00Z');
+    const claims = { userId: 'u1', sessionId: 's1', roles: [Role.User], generation: 3, issuedAt };
 
+    const token = tokens.signAccessToken(claims);
     const payload = jwt.decode<Record<string, unknown>>(token);
 
-    expect(payload).toMatchObject({ sub: 'u1', sid: 's1', roles: ['user'] });
-    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
-    expect(jwt.decode<{ jti: string }>(again).jti).not.toBe(payload.jti);
+    expect(payload).toMatchObject({ sub: 'u1', sid: 's1', roles: ['user'], iat: issuedAt.getTime() / 1000, exp: issuedAt.getTime() / 1000 + 900 });
+    expect(payload.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(tokens.signAccessToken(claims)).toBe(token);
+    expect(jwt.decode<{ jti: string }>(tokens.signAccessToken({ ...claims, generation: 4 })).jti).not.toBe(payload.jti);
+    expect(jwt.decode<{ jti: string }>(tokens.signAccessToken({ ...claims, sessionId: 's2' })).jti).not.toBe(payload.jti);
   });
 
   it('should seal a value so only a service with the same secret can open it', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { Role } from '../users/role.enum.js';
 
@@ -13,6 +13,15 @@ export interface AccessClaims {
   userId: string;
   sessionId: string;
   roles: Role[];
+  /** Which rotation of the session this token belongs to (0: login). */
+  generation: number;
+  issuedAt: Date;
+}
+
+/** A UUID-shaped id, unique to one rotation of one session. */
+function tokenId(sessionId: string, generation: number): string {
+  const hex = createHash('sha256').update(`${sessionId}:${generation}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Signs access tokens, mints and reads refresh tokens, and seals values kept in the database. */
@@ -27,9 +36,14 @@ export class TokensService {
     this.sealKey = Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), 'auth-service/sealed-successor', 32));
   }
 
-  /** `roles` is informational for clients: the guard reads roles from the database on every request. */
-  signAccessToken({ userId, sessionId, roles }: AccessClaims): string {
-    return this.jwt.sign({ sid: sessionId, roles }, { subject: userId, jwtid: randomUUID() });
+  /**
+   * Deterministic for one session, generation and time: the same rotation always yields the same
+   * token, so a racing tab can be handed the very pair already issued. `roles` is informational for
+   * clients: the guard reads roles from the database on every request.
+   */
+  signAccessToken({ userId, sessionId, roles, generation, issuedAt }: AccessClaims): string {
+    const iat = Math.floor(issuedAt.getTime() / 1000);
+    return this.jwt.sign({ sid: sessionId, roles, iat }, { subject: userId, jwtid: tokenId(sessionId, generation) });
   }
 
   newRefreshToken(sessionId: string): { token: string; hash: string } {
