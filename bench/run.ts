@@ -70,9 +70,12 @@ async function measure(label: string, options: () => autocannon.Options | Promis
   return medianRun(runs);
 }
 
-/** Refreshing spends the token: each connection carries its own session's token from answer to answer. */
+/**
+ * Refreshing spends the token: each request takes a live token from the pool and its answer puts the
+ * successor back (autocannon resets per-connection context between requests, so it cannot hold them).
+ */
 function refreshChain(tokens: string[]): autocannon.Options {
-  let next = 0;
+  const pool = [...tokens];
   return {
     url: `${BASE}/api/v1/auth/refresh`,
     connections: tokens.length,
@@ -80,13 +83,9 @@ function refreshChain(tokens: string[]): autocannon.Options {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (request, context) => {
-          const chain = context as { token?: string };
-          chain.token ??= tokens[next++ % tokens.length];
-          return { ...request, body: JSON.stringify({ refreshToken: chain.token }) };
-        },
-        onResponse: (status, body, context) => {
-          if (status === 200) (context as { token?: string }).token = (JSON.parse(body) as { refreshToken: string }).refreshToken;
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ refreshToken: pool.shift() }) }),
+        onResponse: (status, body) => {
+          if (status === 200) pool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
         },
       },
     ],

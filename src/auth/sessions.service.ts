@@ -22,7 +22,7 @@ const USER_COLUMNS = 'u.id, u.email, u.name, u.roles, u.email_verified_at, u.cre
 const IDENTITY_SQL = `
   SELECT ${USER_COLUMNS}, s.expires_at
   FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.disabled_at IS NULL`;
+  WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
 
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current
@@ -124,9 +124,10 @@ export class SessionsService {
     const cached = this.cache.get(sessionId, userId);
     if (cached) return cached;
     const mark = this.cache.mark;
-    const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, userId, new Date()]);
+    const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, new Date()]);
     const row = rows[0];
-    if (!row) return null;
+    // The token's user must own the session (compared here so the lookup stays on the primary key).
+    if (!row || row.id !== userId) return null;
     const identity: AuthUser = { sessionId, user: userFrom(row) };
     this.cache.set(identity, row.expires_at, mark);
     return identity;

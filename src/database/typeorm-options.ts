@@ -7,6 +7,7 @@ import type { PostgresConnection } from './embedded-postgres.js';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-InitialSchema.js';
 import { AccountLifecycle1763900000000 } from './migrations/1763900000000-AccountLifecycle.js';
 import { SessionLifetime1764000000000 } from './migrations/1764000000000-SessionLifetime.js';
+import { SessionUserIndex1764100000000 } from './migrations/1764100000000-SessionUserIndex.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -17,7 +18,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number)
     type: 'postgres',
     ...connection,
     entities: [User, Session, OneTimeToken, AuditEvent],
-    migrations: [InitialSchema1763800000000, AccountLifecycle1763900000000, SessionLifetime1764000000000],
+    migrations: [InitialSchema1763800000000, AccountLifecycle1763900000000, SessionLifetime1764000000000, SessionUserIndex1764100000000],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

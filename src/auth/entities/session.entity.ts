@@ -3,7 +3,9 @@ import { User } from '../../users/entities/user.entity.js';
 
 /** One login: a chain of rotating refresh tokens and the access tokens issued from it. */
 @Entity('sessions')
-@Index('IDX_sessions_user_active', ['userId'], { where: `"revoked_at" IS NULL` })
+// Plain, not partial: a partial index on "revoked_at IS NULL" tempted the planner away from the
+// primary key on per-session lookups, scanning every live session of a user instead.
+@Index('IDX_sessions_user', ['userId'])
 export class Session {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_sessions' })
   id: string;
