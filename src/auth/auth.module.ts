@@ -13,7 +13,8 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsModule } from './sessions.module.js';
-import { JwtStrategy } from './strategies/jwt.strategy.js';
+import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import { LocalStrategy } from './strategies/local.strategy.js';
 
 @Module({
@@ -32,6 +33,7 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     AdminBootstrapService,
     LocalStrategy,
     JwtStrategy,
+    { provide: VerifiedTokens, useValue: new VerifiedTokens(CLOCK_TOLERANCE_SECONDS) },
     // Order matters: the global limit, authentication, the route's limits (which may count the caller), roles.
     { provide: APP_GUARD, useClass: GlobalRateLimitGuard },
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,18 +1,36 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import type { AuthUser } from '../auth-user.js';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
+import { SessionsService } from '../sessions.service.js';
+import { bearerToken } from '../strategies/jwt.strategy.js';
+import { VerifiedTokens } from '../verified-tokens.js';
 
 /** Global: every route needs a valid access token unless it is marked `@Public()`. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verified: VerifiedTokens,
+    private readonly sessions: SessionsService,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const token = bearerToken(request);
+    const claims = token ? this.verified.get(token) : undefined;
+    if (!claims) return (await super.canActivate(context)) as boolean;
+    // A token passport-jwt has already verified: only the session and user need checking again.
+    const identity = await this.sessions.findIdentity(claims.sid, claims.sub);
+    if (!identity) throw new UnauthorizedException('Session has ended');
+    request.user = identity;
+    return true;
   }
 
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {

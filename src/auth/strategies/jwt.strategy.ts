@@ -5,6 +5,7 @@ import { Strategy } from 'passport-jwt';
 import { authConfig, type AuthConfig } from '../../config/auth.config.js';
 import type { AuthUser } from '../auth-user.js';
 import { SessionsService } from '../sessions.service.js';
+import { VerifiedTokens } from '../verified-tokens.js';
 
 /** Exactly `Bearer <jwt>`: no other scheme spelling, no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
@@ -31,15 +32,18 @@ interface AccessPayload {
   sub?: unknown;
   sid?: unknown;
   jti?: unknown;
+  exp?: unknown;
 }
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly verified: VerifiedTokens,
     @Inject(authConfig.KEY) config: AuthConfig,
   ) {
     super({
+      passReqToCallback: true,
       jwtFromRequest: bearerToken,
       // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
       secretOrKey: config.jwt.key as unknown as Buffer,
@@ -52,13 +56,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** The token is authentic; now check that its session is live and read the user's current roles. */
-  async validate(payload: AccessPayload): Promise<AuthUser> {
-    const { sub, sid, jti } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') {
+  async validate(request: FastifyRequest, payload: AccessPayload): Promise<AuthUser> {
+    const { sub, sid, jti, exp } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
       throw new UnauthorizedException('Invalid access token');
     }
     const identity = await this.sessions.findIdentity(sid, sub);
     if (!identity) throw new UnauthorizedException('Session has ended');
+    this.verified.remember(bearerToken(request)!, { sub, sid, exp });
     return identity;
   }
 }
