@@ -159,9 +159,15 @@ async function main(): Promise<void> {
       connections: 8,
     };
 
-    console.log('Warming up…');
+    // Fresh sessions for every refresh run: the tokens of the last run are spent.
+    const freshSessions = () =>
+      Promise.all(Array.from({ length: 16 }, async () => (await post('/api/v1/auth/login', { email, password: PASSWORD })).refreshToken as string));
+
+    console.log('Warming up every case…');
     await cannon({ ...bare, duration: WARMUP });
     await cannon({ ...me, duration: WARMUP });
+    await cannon({ ...login, duration: WARMUP });
+    await cannon({ ...refreshChain(await freshSessions()), duration: WARMUP });
     const rssAfterWarmup = rssKiB(server);
 
     console.log('Cases:');
@@ -183,9 +189,6 @@ async function main(): Promise<void> {
     process.stdout.write('\n');
     const stormRun = medianRun(stormRuns);
 
-    // Fresh sessions for every run: the tokens of the last run are spent.
-    const freshSessions = () =>
-      Promise.all(Array.from({ length: 16 }, async () => (await post('/api/v1/auth/login', { email, password: PASSWORD })).refreshToken as string));
     const refreshRun = await measure('POST /api/v1/auth/refresh', async () => refreshChain(await freshSessions()));
 
     const hashTimes: number[] = [];
