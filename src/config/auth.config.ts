@@ -6,16 +6,10 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDuration, readEnv } from './env.js';
+import { readEnv, toSeconds } from './env.js';
 
 const MIN_SECRET_LENGTH = 32;
 const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|^secret$/i;
-
-/** Reads the raw string (implicit conversion would already have turned `15m` into NaN). */
-const toSeconds = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }): unknown => {
-  const raw = obj[key];
-  return typeof raw === 'string' ? (parseDuration(raw) ?? raw) : value;
-};
 
 class AuthEnv {
   @IsOptional()

@@ -31,6 +31,15 @@ export function parseDuration(text: string): number | undefined {
   return Number(match[1]) * UNIT_SECONDS[match[2] || 's'];
 }
 
+/**
+ * For `@Transform`: reads a duration variable from the raw string (implicit conversion would already
+ * have turned `15m` into NaN); an unreadable value is left for the validator to name.
+ */
+export const toSeconds = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }): unknown => {
+  const raw = obj[key];
+  return typeof raw === 'string' ? (parseDuration(raw) ?? raw) : value;
+};
+
 /** Comma-separated list, blanks dropped. */
 export function parseList(text: string | undefined): string[] {
   return (text ?? '')

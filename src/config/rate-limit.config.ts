@@ -1,7 +1,7 @@
 import { ConfigType, registerAs } from '@nestjs/config';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { parseDuration, readEnv } from './env.js';
+import { parseDuration, readEnv, toSeconds } from './env.js';
 
 export interface Limit {
   limit: number;
@@ -20,11 +20,6 @@ export function parseLimit(text: string): Limit {
   const [count, window] = text.split('/');
   return { limit: Number(count.trim()), ttl: (parseDuration(window) ?? 0) * 1000 };
 }
-
-const toSeconds = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }): unknown => {
-  const raw = obj[key];
-  return typeof raw === 'string' ? (parseDuration(raw) ?? raw) : value;
-};
 
 class RateLimitEnv {
   @IsIn(['on', 'off'], { message: 'RATE_LIMIT must be on or off' })
