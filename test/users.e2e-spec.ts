@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectErrorShape, login, registerUser, uniqueEmail, type TokenBody } from './support/factories.js';
 import { createTestDatabase, startTestApp, type TestApp } from './support/test-app.js';
@@ -194,19 +195,32 @@ describe('users administration (e2e)', () => {
 });
 
 describe('admin bootstrap on an existing account (e2e)', () => {
-  it('should give the admin role to an existing account and keep its password', async () => {
+  const ADMIN = { email: uniqueEmail('later-admin'), password: 'the configured admin passphrase' };
+
+  it('should promote an existing account only when it proved the address and has ADMIN_PASSWORD', async () => {
     const database = await createTestDatabase();
     try {
-      const email = uniqueEmail('later-admin');
       const first = await startTestApp({ database });
-      await registerUser(first, { email, password: 'original password' });
+      const { user } = await registerUser(first, ADMIN);
       await first.close();
 
-      const second = await startTestApp({ database, env: { ADMIN_EMAIL: email, ADMIN_PASSWORD: 'configured password' } });
+      // Registered, not verified: it could be anyone who got there first.
+      await expect(startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } })).rejects.toThrow(
+        /refusing to make it admin/,
+      );
+
+      const verifying = await startTestApp({ database });
+      await verifying.app.get(DataSource).query('UPDATE users SET email_verified_at = now() WHERE id = $1', [user.id]);
+      await verifying.close();
+
+      await expect(startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: 'some other passphrase' } })).rejects.toThrow(
+        /refusing to make it admin/,
+      );
+
+      const second = await startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
       try {
-        const session = await login(second, email, 'original password');
+        const session = await login(second, ADMIN.email, ADMIN.password);
         expect(session.user.roles).toEqual(['user', 'admin']);
-        expect((await second.http.post('/api/v1/auth/login').send({ email, password: 'configured password' })).status).toBe(401);
       } finally {
         await second.close();
       }

@@ -5,8 +5,10 @@ import { UsersService } from '../users/users.service.js';
 import { PasswordService } from './password.service.js';
 
 /**
- * With ADMIN_EMAIL and ADMIN_PASSWORD set, that account exists and is an admin after boot. An existing
- * account keeps its password (change it through the API); it only gains the admin role.
+ * With ADMIN_EMAIL and ADMIN_PASSWORD set, that account exists and is an admin after boot. An account
+ * that already has the address gains the role only if it has proven it owns it: verified email and
+ * ADMIN_PASSWORD as its password. Otherwise the start stops: someone may have registered the address
+ * first, hoping to be made admin.
  */
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
@@ -21,12 +23,18 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.admin;
     if (!admin) return;
-    const existing = await this.users.findByEmail(admin.email);
+    const existing = await this.users.findByEmailWithPassword(admin.email);
     if (existing) {
-      if (!existing.roles.includes(Role.Admin)) {
-        await this.users.addRole(existing, Role.Admin);
-        this.logger.log(`Gave the admin role to ${admin.email}`);
+      if (existing.roles.includes(Role.Admin)) return;
+      const proven = existing.emailVerifiedAt !== null && (await this.passwords.verify(admin.password, existing.passwordHash));
+      if (!proven) {
+        throw new Error(
+          `ADMIN_EMAIL ${admin.email} belongs to an account that is not an admin and has not proven it is yours ` +
+            '(verified email and ADMIN_PASSWORD as its password); refusing to make it admin',
+        );
       }
+      await this.users.addRole(existing, Role.Admin);
+      this.logger.log(`Gave the admin role to ${admin.email}`);
       return;
     }
     try {

@@ -33,7 +33,7 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     AdminBootstrapService,
     LocalStrategy,
     JwtStrategy,
-    { provide: VerifiedTokens, useValue: new VerifiedTokens(CLOCK_TOLERANCE_SECONDS) },
+    { provide: VerifiedTokens, useFactory: () => new VerifiedTokens(CLOCK_TOLERANCE_SECONDS) },
     // Order matters: the global limit, authentication, the route's limits (which may count the caller), roles.
     { provide: APP_GUARD, useClass: GlobalRateLimitGuard },
     { provide: APP_GUARD, useClass: JwtAuthGuard },

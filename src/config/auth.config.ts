@@ -169,12 +169,14 @@ function devSecret(production: boolean): string {
   const dataDir = resolve(process.env.DATA_DIR || './data');
   const file = join(dataDir, 'jwt-secret');
   try {
-    return readFileSync(file, 'utf8').trim();
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= MIN_SECRET_LENGTH) return kept;
   } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
-    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-    new Logger('Config').warn(`JWT_SECRET is not set: generated one and kept it in ${file} (development only)`);
-    return secret;
+    // None yet: make one.
   }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  new Logger('Config').warn(`JWT_SECRET is not set: generated one and kept it in ${file} (development only)`);
+  return secret;
 }

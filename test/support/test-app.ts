@@ -85,7 +85,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let app: NestFastifyApplication;
   try {
     app = await createApp({ logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
+    await app.listen(0, '127.0.0.1').catch(async (error: unknown) => {
+      await app.close();
+      if (!options.database) await database.drop();
+      throw error;
+    });
   } finally {
     restoreEnv();
   }

@@ -33,6 +33,7 @@ interface AccessPayload {
   sid?: unknown;
   jti?: unknown;
   exp?: unknown;
+  iat?: unknown;
 }
 
 @Injectable()
@@ -57,10 +58,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** The token is authentic; now check that its session is live and read the user's current roles. */
   async validate(request: FastifyRequest, payload: AccessPayload): Promise<AuthUser> {
-    const { sub, sid, jti, exp } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    const { sub, sid, jti, exp, iat } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
       throw new UnauthorizedException('Invalid access token');
     }
+    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new UnauthorizedException('Invalid access token');
     const identity = await this.sessions.findIdentity(sid, sub);
     if (!identity) throw new UnauthorizedException('Session has ended');
     this.verified.remember(bearerToken(request)!, { sub, sid, exp });
