@@ -248,6 +248,34 @@ describe('account lifecycle (e2e)', () => {
       expect(await mailsTo(test, owner.email)).toHaveLength(before);
     });
 
+    it('should make reset links mailed to the old address useless once the email has changed', async () => {
+      const { email, accessToken } = await registerUser(test);
+      await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
+      const oldReset = await resetToken(email);
+      const newEmail = uniqueEmail('moved');
+      await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail, password: PASSWORD }).expect(202);
+      const token = tokenFrom(await waitForMail(test, newEmail, /Confirm your new email/), '/confirm-email');
+      await test.http.post('/api/v1/auth/email/change/confirm').send({ token }).expect(204);
+
+      const response = await test.http.post('/api/v1/auth/password/reset').send({ token: oldReset, newPassword: NEW_PASSWORD });
+
+      expect(response.status).toBe(400);
+      await login(test, newEmail);
+    });
+
+    it('should record the same event whether the new address is free or taken', async () => {
+      const owner = await registerUser(test);
+      const { accessToken } = await registerUser(test);
+
+      await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: owner.email, password: PASSWORD }).expect(202);
+      await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail('free'), password: PASSWORD }).expect(202);
+
+      const events = await test.http.get('/api/v1/auth/events').set(bearer(accessToken));
+      const [free, taken] = (events.body.items as Array<{ type: string; detail: unknown }>).slice(0, 2);
+      expect(free).toMatchObject({ type: 'email_change_requested' });
+      expect(taken).toMatchObject({ type: 'email_change_requested', detail: free.detail });
+    });
+
     it('should refuse a wrong password and the current address', async () => {
       const { email, accessToken } = await registerUser(test);
 

@@ -25,12 +25,13 @@ export class EmailChangeService {
     const user = await this.users.getByIdWithPassword(userId);
     if (!(await this.passwords.verify(password, user.passwordHash))) throw new ForbiddenException('Password is incorrect');
     if (newEmail === user.email) throw new BadRequestException('That is already the address of your account');
-    if (await this.users.findByEmail(newEmail)) return;
+    // The same event and nearly the same work either way; a taken address just gets no link.
+    const taken = (await this.users.findByEmail(newEmail)) !== null;
     const token = await this.dataSource.transaction(async (manager) => {
       await this.audit.record({ type: 'email_change_requested', userId, client }, manager);
-      return this.oneTimeTokens.issue(manager, user, 'change_email', newEmail);
+      return taken ? null : this.oneTimeTokens.issue(manager, user, 'change_email', newEmail);
     });
-    this.mailer.confirmEmailChange(newEmail, token);
+    if (token) this.mailer.confirmEmailChange(newEmail, token);
   }
 
   async confirm(token: string, client: ClientInfo): Promise<void> {
@@ -41,7 +42,9 @@ export class EmailChangeService {
         throw new BadRequestException('This token no longer matches the account');
       }
       await this.users.changeEmail(manager, user.id, used.newEmail);
+      // Links mailed to the old address must not work for the new owner of the account.
       await this.oneTimeTokens.spendAll(manager, user.id, 'verify_email');
+      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
       await this.audit.record({ type: 'email_changed', userId: user.id, client }, manager);
       return { from: user.email, to: used.newEmail };
     });

@@ -1,4 +1,4 @@
-import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, BeforeApplicationShutdown, ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -47,18 +47,25 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
   }
 
   async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
+    // The bcrypt work comes first, outside the transaction, so no database connection waits on it.
+    const pending = await this.oneTimeTokens.check(this.dataSource.manager, token, 'reset_password');
+    const user = await this.users.getByIdWithPassword(pending.userId);
+    if (pending.email !== user.email) throw new BadRequestException('This token was sent to an address the account no longer uses');
+    this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
+    if (await this.passwords.verify(newPassword, user.passwordHash)) {
+      throw new BadRequestException('The new password must differ from the current one');
+    }
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
-      const used = await this.oneTimeTokens.consume(manager, token, 'reset_password');
-      const user = await this.users.getByIdWithPassword(used.userId, manager);
-      this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
-      if (await this.passwords.verify(newPassword, user.passwordHash)) {
-        throw new BadRequestException('The new password must differ from the current one');
+      await this.oneTimeTokens.consume(manager, token, 'reset_password');
+      const current = await this.users.getByIdWithPassword(user.id, manager, true);
+      if (current.passwordHash !== user.passwordHash || current.email !== user.email) {
+        throw new ConflictException('The account changed while the new password was being set; ask for a new link');
       }
       await this.users.setPasswordHash(manager, user.id, newHash);
       await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
       // The link reached the inbox: that proves the address as well as a verification link would.
-      if (used.email === user.email) await this.users.markEmailVerified(manager, user.id);
+      await this.users.markEmailVerified(manager, user.id);
       const ended = await this.sessions.endAll(manager, user.id, 'password_reset');
       await this.audit.record({ type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
     });

@@ -41,16 +41,22 @@ export class OneTimeTokensService {
 
   /** Checks and spends a token inside the caller's transaction; a 400 says what is wrong with it. */
   async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<OneTimeToken> {
+    const found = await this.check(manager, token, purpose, true);
+    await manager.update(OneTimeToken, found.id, { usedAt: new Date() });
+    return found;
+  }
+
+  /** Checks a token without spending it (a look before slow work; `consume` checks again). */
+  async check(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose, lock = false): Promise<OneTimeToken> {
     if (!ONE_TIME_TOKEN.test(token)) throw new BadRequestException('This token is not valid');
     const found = await manager.findOne(OneTimeToken, {
       where: { tokenHash: this.tokens.hashToken(token) },
-      lock: { mode: 'pessimistic_write' },
+      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
     });
     if (!found) throw new BadRequestException('This token is not valid');
     if (found.purpose !== purpose) throw new BadRequestException('This token is for another action');
     if (found.usedAt) throw new BadRequestException('This token has already been used');
     if (found.expiresAt.getTime() <= Date.now()) throw new BadRequestException('This token has expired');
-    await manager.update(OneTimeToken, found.id, { usedAt: new Date() });
     return found;
   }
 

@@ -56,8 +56,10 @@ export class UsersService {
     return this.withPassword().where('user.email = :email', { email }).getOne();
   }
 
-  async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager): Promise<User> {
-    const user = await this.withPassword(manager).where('user.id = :id', { id }).getOne();
+  /** `forUpdate` locks the row: only inside a transaction. */
+  async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<User> {
+    const query = this.withPassword(manager).where('user.id = :id', { id });
+    const user = await (forUpdate ? query.setLock('pessimistic_write') : query).getOne();
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
