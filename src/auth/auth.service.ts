@@ -46,15 +46,23 @@ export class AuthService {
       throw new ForbiddenException('Verify your email address before logging in: follow the link in the mail we sent you');
     }
     if (this.passwords.needsRehash(user.passwordHash)) {
-      // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost.
-      await this.users.setPasswordHash(this.dataSource.manager, user.id, await this.passwords.hash(password));
+      // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost
+      // (only if no reset or change replaced the hash meanwhile).
+      const upgraded = await this.passwords.hash(password);
+      if (await this.users.replacePasswordHash(user.id, user.passwordHash, upgraded)) user.passwordHash = upgraded;
     }
     return user;
   }
 
-  /** Opens the session; a successful login also spends any outstanding password reset link. */
+  /**
+   * Opens the session; a successful login also spends any outstanding password reset link. The user
+   * row is locked and checked again: a password reset, change or disabling that committed after the
+   * password check must not let this session through.
+   */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
     const pair = await this.dataSource.transaction(async (manager) => {
+      const current = await this.users.getByIdWithPassword(user.id, manager, true);
+      if (current.passwordHash !== user.passwordHash || current.disabledAt) throw new UnauthorizedException(INVALID_CREDENTIALS);
       await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
       await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
       return this.sessions.start(user, client, manager);

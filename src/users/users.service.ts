@@ -126,6 +126,12 @@ export class UsersService {
     await manager.update(User, id, { passwordHash });
   }
 
+  /** Swaps the hash only if it is still `expected`; false when something else replaced it first. */
+  async replacePasswordHash(id: string, expected: string, passwordHash: string): Promise<boolean> {
+    const result = await this.users.update({ id, passwordHash: expected }, { passwordHash });
+    return (result.affected ?? 0) > 0;
+  }
+
   async markEmailVerified(manager: EntityManager, id: string): Promise<void> {
     await manager.update(User, id, { emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' });
     this.identities.forgetUser(id, manager);
