@@ -24,6 +24,9 @@ const IDENTITY_SQL = `
   FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
 
+/** How many spent refresh tokens per session are recognised as such (older ones are merely invalid). */
+const SPENT_HASHES_KEPT = 16;
+
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current
  * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
@@ -32,6 +35,7 @@ const IDENTITY_SQL = `
 const ROTATE_SQL = `
   UPDATE sessions s SET
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
+    spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
     rotated_at = $5, successor_sealed = $4, last_used_at = $5,
     expires_at = LEAST($5::timestamptz + make_interval(secs => $6::double precision), s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
@@ -192,7 +196,8 @@ export class SessionsService {
   /**
    * Every other case, under the session's row lock: a token that became current meanwhile is rotated;
    * within the reuse window the token just spent gets the same successor pair again (tabs racing);
-   * any other spent token means a copy is in someone else's hands, and the whole session ends.
+   * any other spent token means a copy is in someone else's hands, and the whole session ends. A token
+   * this session never issued is merely refused: knowing a session id must not be enough to end it.
    */
   private async settle(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome> {
     const now = new Date();
@@ -218,6 +223,7 @@ export class SessionsService {
       }
     }
 
+    if (!session.spentTokenHashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
     await manager.update(Session, session.id, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
     this.cache.forgetSession(session.id, manager);
     await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId: session.id } }, manager);

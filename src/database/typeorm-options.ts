@@ -8,6 +8,7 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-InitialSc
 import { AccountLifecycle1763900000000 } from './migrations/1763900000000-AccountLifecycle.js';
 import { SessionLifetime1764000000000 } from './migrations/1764000000000-SessionLifetime.js';
 import { SessionUserIndex1764100000000 } from './migrations/1764100000000-SessionUserIndex.js';
+import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentTokenHashes.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -18,7 +19,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number)
     type: 'postgres',
     ...connection,
     entities: [User, Session, OneTimeToken, AuditEvent],
-    migrations: [InitialSchema1763800000000, AccountLifecycle1763900000000, SessionLifetime1764000000000, SessionUserIndex1764100000000],
+    migrations: [InitialSchema1763800000000, AccountLifecycle1763900000000, SessionLifetime1764000000000, SessionUserIndex1764100000000, SpentTokenHashes1764200000000],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

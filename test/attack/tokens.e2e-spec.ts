@@ -89,6 +89,18 @@ describe('attack: forged and misused tokens (e2e)', () => {
     expect(body.status).toBe(401);
   });
 
+  it('should refuse a made-up refresh token for a known session without ending that session', async () => {
+    const target = await registerUser(test);
+    const sid = decodeJwt(target.accessToken).payload.sid as string;
+
+    const forged = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: `${sid}.${'A'.repeat(43)}` });
+
+    expect(forged.status).toBe(401);
+    expect(forged.body.message).toBe('Invalid or expired refresh token');
+    expect((await me(`Bearer ${target.accessToken}`)).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: target.refreshToken })).status).toBe(200);
+  });
+
   it('should refuse a refresh token as an access token, and an access token as a refresh token', async () => {
     expect((await me(`Bearer ${victim.refreshToken}`)).status).toBe(401);
     expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: victim.accessToken })).status).toBe(401);

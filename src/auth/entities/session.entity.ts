@@ -25,6 +25,10 @@ export class Session {
   @Column({ name: 'previous_token_hash', type: 'char', length: 64, nullable: true })
   previousTokenHash: string | null;
 
+  /** Hashes of the last spent refresh tokens, newest first: presenting one of them is theft. */
+  @Column({ name: 'spent_token_hashes', type: 'text', array: true, default: () => `'{}'` })
+  spentTokenHashes: string[];
+
   /** How many times the refresh token has rotated. */
   @Column({ type: 'integer', default: 0 })
   generation: number;
