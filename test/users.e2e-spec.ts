@@ -186,6 +186,31 @@ describe('users administration (e2e)', () => {
       expect(response.status).toBe(404);
     });
 
+    it('should settle concurrent demotions of the last two admins with one 200 and one 409, never a deadlock', async () => {
+      const second = await registerUser(test);
+      const third = await registerUser(test);
+      for (const extra of [second, third]) {
+        await test.http.patch(`/api/v1/users/${extra.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(admin.accessToken)).expect(200);
+      }
+      await test.http.patch(`/api/v1/users/${third.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+
+      const responses = await Promise.all(
+        [admin.user.id, second.user.id].map((id) => test.http.patch(`/api/v1/users/${id}`).send({ roles: ['user'] }).set(bearer(third.accessToken))),
+      );
+
+      expect(responses.map((r) => r.status)).toEqual([403, 403]);
+      const racing = await Promise.all(
+        [admin.user.id, second.user.id].map((id) => test.http.patch(`/api/v1/users/${id}`).send({ roles: ['user'] }).set(bearer(second.accessToken))),
+      );
+      expect(racing.map((r) => r.status).sort()).toEqual([200, 409]);
+
+      // Back to one admin, the original one, for the tests that follow.
+      if (racing[0].status === 200) {
+        await test.http.patch(`/api/v1/users/${admin.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(second.accessToken)).expect(200);
+        await test.http.patch(`/api/v1/users/${second.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+      }
+    });
+
     it('should not delete the last admin', async () => {
       const response = await test.http.delete(`/api/v1/users/${admin.user.id}`).set(bearer(admin.accessToken));
 

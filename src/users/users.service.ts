@@ -90,9 +90,10 @@ export class UsersService {
   /** An admin's change: roles and disabling apply on the user's next request; disabling ends its sessions. */
   async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
+      const admins = await this.lockAdmins(manager);
       const user = await this.lockUser(manager, id);
       const losesAdmin = changes.roles !== undefined && !changes.roles.includes(Role.Admin);
-      if (losesAdmin || changes.disabled === true) await this.keepOneAdmin(manager, user);
+      if (losesAdmin || changes.disabled === true) this.keepOneAdmin(admins, user);
       const record = (type: 'roles_changed' | 'account_disabled' | 'account_enabled', detail = {}) =>
         this.audit.record({ type, userId: user.id, client: actor.client, detail: { by: actor.id, ...detail } }, manager);
 
@@ -151,8 +152,9 @@ export class UsersService {
   /** Deleting a user deletes its sessions and tokens (foreign key cascade), which ends them at once. */
   async remove(id: string, actor: Actor, manager?: EntityManager): Promise<void> {
     const work = async (tx: EntityManager) => {
+      const admins = await this.lockAdmins(tx);
       const user = await this.lockUser(tx, id);
-      await this.keepOneAdmin(tx, user);
+      this.keepOneAdmin(admins, user);
       await tx.delete(User, { id });
       this.identities.forgetUser(id, tx);
       const detail: Record<string, string> = actor.id === id ? {} : { by: actor.id };
@@ -179,16 +181,25 @@ export class UsersService {
     return user;
   }
 
-  /** Refuses to take the last active admin away, so the service never loses its administrator. */
-  private async keepOneAdmin(manager: EntityManager, user: User): Promise<void> {
-    if (!user.roles.includes(Role.Admin) || user.disabledAt) return;
+  /**
+   * Locks every active admin's row, always in id order and before the target's, so that concurrent
+   * admin changes wait for each other instead of deadlocking.
+   */
+  private async lockAdmins(manager: EntityManager): Promise<string[]> {
     const admins = await manager
       .createQueryBuilder(User, 'user')
       .select('user.id')
       .where(':admin = ANY(user.roles)', { admin: Role.Admin })
       .andWhere('user.disabledAt IS NULL')
+      .orderBy('user.id')
       .setLock('pessimistic_write')
       .getMany();
-    if (admins.length <= 1) throw new ConflictException('This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
+    return admins.map((admin) => admin.id);
+  }
+
+  /** Refuses to take the last active admin away, so the service never loses its administrator. */
+  private keepOneAdmin(activeAdmins: string[], user: User): void {
+    if (!activeAdmins.includes(user.id)) return;
+    if (activeAdmins.length <= 1) throw new ConflictException('This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
   }
 }

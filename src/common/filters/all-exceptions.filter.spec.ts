@@ -55,6 +55,14 @@ describe(AllExceptionsFilter.name, () => {
     expect(capture(new Error('timeout exceeded when trying to connect')).status).toBe(503);
   });
 
+  it('should answer 409 when Postgres gave up on a deadlock or serialization failure', () => {
+    expect(capture(Object.assign(new Error('deadlock detected'), { driverError: { code: '40P01' } })).body).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'A concurrent change got in the way; try again',
+    });
+  });
+
   it('should pass on the status of Fastify body errors with a plain message', () => {
     const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
 

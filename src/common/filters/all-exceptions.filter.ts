@@ -46,6 +46,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (typeof fastifyError.code === 'string' && fastifyError.code in FASTIFY_ERRORS && typeof fastifyError.statusCode === 'number') {
       return { statusCode: fastifyError.statusCode, error: reason(fastifyError.statusCode), message: FASTIFY_ERRORS[fastifyError.code] };
     }
+    if (isConcurrencyConflict(exception)) {
+      const statusCode = HttpStatus.CONFLICT;
+      return { statusCode, error: reason(statusCode), message: 'A concurrent change got in the way; try again' };
+    }
     if (isDependencyUnavailable(exception)) {
       this.logger.warn(`Database or Redis unavailable on ${request.method} ${request.url} (request ${request.id})`);
       const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
@@ -69,6 +73,12 @@ function isDependencyUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
   const code = error?.driverError?.code ?? error?.code;
   return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (typeof error?.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message));
+}
+
+/** Postgres gave up on this transaction because of another one (deadlock, serialization): retryable. */
+function isConcurrencyConflict(exception: unknown): boolean {
+  const code = (exception as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (exception as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 function reason(statusCode: number): string {
