@@ -1,5 +1,6 @@
 import { BadRequestException, BeforeApplicationShutdown, ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth-user.js';
@@ -9,6 +10,9 @@ import { SessionsService } from '../auth/sessions.service.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountMailer } from './account-mailer.js';
+
+/** How long every forgot-password answer takes, registered email or not. */
+const FORGOT_ANSWER_MS = 250;
 
 /** "Forgot password": a mailed single-use link, then a new password that ends every session. */
 @Injectable()
@@ -27,12 +31,18 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
   ) {}
 
   /**
-   * The answer is the same, after the same single lookup, whether the email is registered or not:
-   * issuing and mailing the link happen after the answer.
+   * The answer is the same whether the email is registered or not, and comes after the same fixed
+   * time (FORGOT_ANSWER_MS, longer than the one lookup takes), so timing does not tell either;
+   * issuing and mailing the link happen in the background.
    */
   async forgot(email: string, client: ClientInfo): Promise<void> {
+    const answerAt = Date.now() + FORGOT_ANSWER_MS;
     const user = await this.users.findByEmail(email);
-    if (!user || user.disabledAt) return;
+    if (user && !user.disabledAt) this.startResetLink(user, client);
+    await sleep(Math.max(0, answerAt - Date.now()));
+  }
+
+  private startResetLink(user: User, client: ClientInfo): void {
     const work = this.sendResetLink(user, client)
       .catch((error: unknown) =>
         this.logger.error(`Could not issue a password reset link: ${error instanceof Error ? error.message : String(error)}`),

@@ -307,15 +307,13 @@ describe('attack: timing (e2e)', () => {
 
   it('should take as long to answer forgot-password for an unknown email as for a known one (medians within 25%)', async () => {
     const known = [];
-    for (let i = 0; i < 15; i++) known.push((await registerUser(test)).email);
+    for (let i = 0; i < 9; i++) known.push((await registerUser(test)).email);
     const knownTimes: number[] = [];
     const unknownTimes: number[] = [];
 
     for (const email of known) {
       knownTimes.push(await timed(() => test.http.post('/api/v1/auth/password/forgot').send({ email })));
-      await new Promise((resolve) => setTimeout(resolve, 20));
       unknownTimes.push(await timed(() => test.http.post('/api/v1/auth/password/forgot').send({ email: uniqueEmail('nobody') })));
-      await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
     const [k, u] = [median(knownTimes), median(unknownTimes)];
