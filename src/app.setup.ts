@@ -39,7 +39,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport'],
     maxAge: 600,
   });
   setUpSwagger(app);

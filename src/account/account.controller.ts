@@ -16,7 +16,9 @@ import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
 import { Client } from '../auth/decorators/client.decorator.js';
 import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { Public } from '../auth/decorators/public.decorator.js';
+import { Transport, type TokenTransport } from '../auth/decorators/token-transport.decorator.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
+import { RefreshCookieService } from '../auth/refresh-cookie.service.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
@@ -49,6 +51,7 @@ export class AccountController {
     private readonly emailChange: EmailChangeService,
     private readonly account: AccountService,
     private readonly users: UsersService,
+    private readonly cookies: RefreshCookieService,
   ) {}
 
   @Public()
@@ -59,8 +62,9 @@ export class AccountController {
   @ApiCreatedResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(RegistrationPendingDto) }] } })
   @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
   @ApiConflictResponse({ description: 'Email is already registered' })
-  register(@Body() body: RegisterDto, @Client() client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
-    return this.registration.register(body, client);
+  async register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto | RegistrationPendingDto> {
+    const registered = await this.registration.register(body, client);
+    return 'accessToken' in registered ? this.cookies.deliver(transport, registered) : registered;
   }
 
   @RateLimit('verify')

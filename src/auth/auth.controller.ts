@@ -21,7 +21,9 @@ import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { SessionResponseDto } from './dto/session-response.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
+import { Transport, type TokenTransport } from './decorators/token-transport.decorator.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
+import { RefreshCookieService } from './refresh-cookie.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('auth')
@@ -31,6 +33,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
+    private readonly cookies: RefreshCookieService,
   ) {}
 
   @Public()
@@ -43,8 +46,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiForbiddenResponse({ description: 'Right password, but the account is disabled or its email is not verified yet' })
-  login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo): Promise<TokenResponseDto> {
-    return this.auth.login(user, client);
+  async login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
+    return this.cookies.deliver(transport, await this.auth.login(user, client));
   }
 
   @Public()
@@ -54,25 +57,28 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Spend a refresh token for a new token pair' })
   @ApiOkResponse({ type: TokenResponseDto })
-  async refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
-    const { user, pair } = await this.sessions.refresh(body.refreshToken, client);
-    return TokenResponseDto.from(user, pair);
+  @ApiForbiddenResponse({ description: 'Cookie mode from another site' })
+  async refresh(@Body() body: RefreshDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
+    const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport, body.refreshToken), client);
+    return this.cookies.deliver(transport, TokenResponseDto.from(user, pair));
   }
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working at once' })
   @ApiNoContentResponse()
-  logout(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
-    return this.sessions.end(auth.user.id, auth.sessionId, 'logout', client);
+  async logout(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
+    await this.sessions.end(auth.user.id, auth.sessionId, 'logout', client);
+    this.cookies.clear(transport);
   }
 
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse()
-  logoutAll(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
-    return this.sessions.logoutAll(auth.user.id, client);
+  async logoutAll(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
+    await this.sessions.logoutAll(auth.user.id, client);
+    this.cookies.clear(transport);
   }
 
   @Get('me')

@@ -12,6 +12,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
+import { RefreshCookieService } from './refresh-cookie.service.js';
 import { SessionsModule } from './sessions.module.js';
 import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -30,6 +31,7 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     AuthService,
     PasswordService,
     OneTimeTokensService,
+    RefreshCookieService,
     AdminBootstrapService,
     LocalStrategy,
     JwtStrategy,
@@ -40,6 +42,6 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [PasswordService, OneTimeTokensService, SessionsModule],
+  exports: [PasswordService, OneTimeTokensService, RefreshCookieService, SessionsModule],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
+import { readCookie, REFRESH_COOKIE } from '../auth/decorators/token-transport.decorator.js';
 import { LoginLockoutService } from './login-lockout.service.js';
 import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
 import { RedisModule, REDIS_CLIENT, type RedisClient } from './redis.module.js';
@@ -13,7 +14,8 @@ type Request = FastifyRequest & { user?: { user?: { id?: string } } };
 export function targetAccount(request: Request): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   if (typeof body?.email === 'string') return `email:${body.email.trim().toLowerCase()}`;
-  if (typeof body?.refreshToken === 'string') return `session:${body.refreshToken.split('.')[0]}`;
+  const refreshToken = typeof body?.refreshToken === 'string' ? body.refreshToken : readCookie(request.headers.cookie, REFRESH_COOKIE);
+  if (refreshToken) return `session:${refreshToken.split('.')[0]}`;
   const userId = request.user?.user?.id;
   return userId ? `user:${userId}` : undefined;
 }

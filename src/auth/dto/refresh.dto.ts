@@ -1,10 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from the last token response; it is spent by this call' })
+  @ApiPropertyOptional({ description: 'The refresh token from the last token response; it is spent by this call. Omit it in cookie mode' })
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(2048)
-  readonly refreshToken: string;
+  readonly refreshToken?: string;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto.js';
 import type { User } from '../../users/entities/user.entity.js';
 import type { TokenPair } from '../auth-user.js';
@@ -7,8 +7,10 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'JWT for the Authorization header: `Bearer <accessToken>`' })
   readonly accessToken: string;
 
-  @ApiProperty({ description: 'Opaque, single use: send it to /auth/refresh for the next pair' })
-  readonly refreshToken: string;
+  @ApiPropertyOptional({
+    description: 'Opaque, single use: send it to /auth/refresh for the next pair. Absent in cookie mode (X-Token-Transport: cookie), where it is set as an HttpOnly cookie instead',
+  })
+  readonly refreshToken?: string;
 
   @ApiProperty({ example: 'Bearer', enum: ['Bearer'] })
   readonly tokenType: 'Bearer';

@@ -1,0 +1,64 @@
+import { BadRequestException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/app.config.js';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { mailConfig, type MailConfig } from '../config/mail.config.js';
+import { REFRESH_COOKIE, type TokenTransport } from './decorators/token-transport.decorator.js';
+import type { TokenResponseDto } from './dto/token-response.dto.js';
+
+/** Only the routes that read or set the cookie see it. */
+const COOKIE_PATH = '/api/v1/auth';
+
+/**
+ * Cookie mode for browsers: the refresh token travels only in an HttpOnly, SameSite=Strict cookie
+ * scoped to the auth routes (Secure in production), never in script-readable JSON. Requests that use
+ * the cookie must carry `X-Token-Transport: cookie` (a cross-site form cannot) and, when the browser
+ * sends an Origin, come from this service, APP_URL or CORS_ORIGINS.
+ */
+@Injectable()
+export class RefreshCookieService {
+  private readonly allowedOrigins: Set<string>;
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
+    @Inject(authConfig.KEY) private readonly auth: AuthConfig,
+    @Inject(mailConfig.KEY) mail: MailConfig,
+  ) {
+    this.allowedOrigins = new Set([...app.corsOrigins, new URL(mail.appUrl).origin]);
+  }
+
+  /** In cookie mode, moves the refresh token from the answer into the cookie. */
+  deliver(transport: TokenTransport, response: TokenResponseDto): TokenResponseDto {
+    const { refreshToken, ...rest } = response;
+    if (!transport.cookieMode || refreshToken === undefined) return response;
+    void transport.reply.header('set-cookie', this.cookie(encodeURIComponent(refreshToken), this.auth.refresh.idleTtl));
+    return rest;
+  }
+
+  /** The refresh token to spend: from the body, or (cookie mode, same-site request) from the cookie. */
+  tokenFor(transport: TokenTransport, fromBody: string | undefined): string {
+    if (fromBody !== undefined) return fromBody;
+    if (!transport.cookieMode) throw new BadRequestException(['refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)']);
+    this.assertSameSite(transport);
+    return transport.cookieToken ?? '';
+  }
+
+  clear(transport: TokenTransport): void {
+    if (transport.cookieToken !== undefined) void transport.reply.header('set-cookie', this.cookie('', 0));
+  }
+
+  private assertSameSite({ origin, host }: TokenTransport): void {
+    if (origin === undefined) return;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ForbiddenException('Cross-site request refused');
+    }
+    if (parsed.host !== host && !this.allowedOrigins.has(parsed.origin)) throw new ForbiddenException('Cross-site request refused');
+  }
+
+  private cookie(value: string, maxAge: number): string {
+    const secure = this.app.isProduction ? '; Secure' : '';
+    return `${REFRESH_COOKIE}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+  }
+}
