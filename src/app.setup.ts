@@ -31,7 +31,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   // CORS preflight) gets 415 before any route sees it.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
-  app.setGlobalPrefix('api', { exclude: ['health', 'health/live'] });
+  app.setGlobalPrefix('api', { exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   // TLS is terminated in front of the service; upgrading requests would break plain-HTTP local use.
   await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });

@@ -50,6 +50,30 @@ describe('platform (e2e)', () => {
     });
   });
 
+  describe('account page', () => {
+    it.each(['/', '/verify-email?token=x', '/reset-password?token=x', '/confirm-email?token=x'])(
+      'should serve the page at %s with a CSP that allows only its own scripts and styles',
+      async (path) => {
+        const response = await test.http.get(path);
+
+        expect(response.status).toBe(200);
+        expect(response.headers['content-type']).toMatch(/^text\/html/);
+        const csp = response.headers['content-security-policy'];
+        expect(csp).toContain("script-src 'self'");
+        expect(csp).toContain("style-src 'self'");
+        expect(csp).not.toContain('unsafe-inline');
+        expect(response.text).toContain('<script type="module" src="/app.js"></script>');
+        expect(response.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+        expect(response.text).not.toMatch(/\sstyle=|<style/);
+      },
+    );
+
+    it('should serve the page’s script and styles', async () => {
+      expect((await test.http.get('/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
+      expect((await test.http.get('/app.css')).headers['content-type']).toMatch(/^text\/css/);
+    });
+  });
+
   describe('API documentation', () => {
     it('should serve Swagger UI at /docs', async () => {
       const response = await test.http.get('/docs');

@@ -1,0 +1,219 @@
+// The account page. The access token lives in this module's memory only; the refresh token is an
+// HttpOnly cookie the browser keeps (cookie mode), so a reload signs back in through /auth/refresh.
+const API = '/api/v1';
+const COOKIE_MODE = { 'X-Token-Transport': 'cookie' };
+let accessToken = null;
+
+const $ = (selector) => document.querySelector(selector);
+
+function show(message, isError = false) {
+  const box = $('#message');
+  box.textContent = message;
+  box.classList.toggle('error', isError);
+  box.hidden = false;
+}
+
+/** The API's error shape `{statusCode, error, message}` as one sentence; 429 says how long to wait. */
+function describeError(status, body, headers) {
+  const message = Array.isArray(body?.message) ? body.message.join('; ') : body?.message;
+  if (status === 429) {
+    const wait = Number(headers.get('retry-after'));
+    return `${message || 'Too many attempts'}${wait && !String(message).includes('seconds') ? `; try again in ${wait} seconds` : ''}`;
+  }
+  return message || `Request failed (${status})`;
+}
+
+async function call(method, path, body, { auth = true, cookie = false } = {}) {
+  const headers = { ...(body !== undefined && { 'Content-Type': 'application/json' }), ...(cookie && COOKIE_MODE) };
+  if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  const response = await fetch(`${API}${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error(describeError(response.status, data, response.headers));
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function view(name) {
+  for (const id of ['signed-out', 'signed-in', 'reset']) $(`#${id}`).hidden = id !== name;
+}
+
+function chooseForm(id) {
+  for (const button of document.querySelectorAll('[data-show]')) {
+    const active = button.dataset.show === id;
+    button.setAttribute('aria-pressed', String(active));
+    $(`#${button.dataset.show}`).hidden = !active;
+  }
+}
+
+async function signedIn(tokens) {
+  accessToken = tokens.accessToken;
+  await renderProfile(tokens.user);
+}
+
+async function renderProfile(user = null) {
+  const me = user ?? (await call('GET', '/auth/me'));
+  $('#profile-name').textContent = me.name ?? '—';
+  $('#profile-email').textContent = me.email;
+  $('#profile-verified').textContent = me.emailVerified ? 'yes' : 'no';
+  $('#profile-roles').textContent = me.roles.join(', ');
+  $('#resend-verification').hidden = me.emailVerified;
+  $('#name-form').elements.name.value = me.name ?? '';
+  await renderSessions();
+  view('signed-in');
+}
+
+async function renderSessions() {
+  const sessions = await call('GET', '/auth/sessions');
+  const list = $('#sessions');
+  list.replaceChildren();
+  for (const session of sessions) {
+    const item = document.createElement('li');
+    const when = new Date(session.lastUsedAt).toLocaleString();
+    item.textContent = `${session.current ? 'This session' : 'Other session'} · ${session.userAgent ?? 'unknown browser'} · ${session.ip ?? ''} · last used ${when} `;
+    if (!session.current) {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.textContent = 'End this session';
+      end.className = 'secondary';
+      end.addEventListener('click', () =>
+        run(async () => {
+          await call('DELETE', `/auth/sessions/${session.id}`);
+          await renderSessions();
+          show('That session has ended.');
+        }),
+      );
+      item.append(end);
+    }
+    list.append(item);
+  }
+}
+
+function signedOut(message) {
+  accessToken = null;
+  view('signed-out');
+  if (message) show(message);
+}
+
+/** Runs an action and shows its error; an expired access token is renewed once through the cookie. */
+async function run(action) {
+  try {
+    await action();
+  } catch (error) {
+    if (error.status === 401 && accessToken && (await renew())) {
+      try {
+        await action();
+        return;
+      } catch (retryError) {
+        show(retryError.message, true);
+        return;
+      }
+    }
+    show(error.message, true);
+  }
+}
+
+async function renew() {
+  try {
+    accessToken = (await call('POST', '/auth/refresh', {}, { auth: false, cookie: true })).accessToken;
+    return true;
+  } catch {
+    signedOut('Your session has ended. Please log in again.');
+    return false;
+  }
+}
+
+function formValues(form) {
+  return Object.fromEntries([...new FormData(form)].filter(([, value]) => value !== ''));
+}
+
+function onSubmit(id, handler) {
+  $(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    void run(() => handler(event.target));
+  });
+}
+
+async function start() {
+  for (const button of document.querySelectorAll('[data-show]')) button.addEventListener('click', () => chooseForm(button.dataset.show));
+
+  onSubmit('#login-form', async (form) => {
+    await signedIn(await call('POST', '/auth/login', formValues(form), { auth: false, cookie: true }));
+    form.reset();
+    show('You are logged in.');
+  });
+  onSubmit('#register-form', async (form) => {
+    const answer = await call('POST', '/auth/register', formValues(form), { auth: false, cookie: true });
+    form.reset();
+    if (answer.accessToken) {
+      await signedIn(answer);
+      show('Your account is ready. We sent you a link to verify your email address.');
+    } else {
+      chooseForm('login-form');
+      show(answer.message);
+    }
+  });
+  onSubmit('#forgot-form', async (form) => {
+    const answer = await call('POST', '/auth/password/forgot', formValues(form), { auth: false });
+    form.reset();
+    show(answer.message);
+  });
+  onSubmit('#name-form', async (form) => {
+    await renderProfile(await call('PATCH', '/users/me', formValues(form)));
+    show('Your name is saved.');
+  });
+  onSubmit('#password-form', async (form) => {
+    await call('POST', '/auth/password/change', formValues(form));
+    form.reset();
+    await renderSessions();
+    show('Your password has changed. Your other sessions have ended.');
+  });
+  $('#resend-verification').addEventListener('click', () =>
+    run(async () => show((await call('POST', '/auth/email/verify/request')).message)),
+  );
+  $('#logout').addEventListener('click', () =>
+    run(async () => {
+      await call('POST', '/auth/logout', undefined, { cookie: true });
+      signedOut('You are logged out.');
+    }),
+  );
+  $('#logout-all').addEventListener('click', () =>
+    run(async () => {
+      await call('POST', '/auth/logout-all', undefined, { cookie: true });
+      signedOut('You are logged out everywhere.');
+    }),
+  );
+
+  const token = new URLSearchParams(location.search).get('token');
+  const page = location.pathname;
+  if (page === '/reset-password' && token) {
+    view('reset');
+    onSubmit('#reset-form', async (form) => {
+      await call('POST', '/auth/password/reset', { token, newPassword: form.elements.newPassword.value }, { auth: false });
+      history.replaceState(null, '', '/');
+      signedOut('Your password has changed. Log in with the new one.');
+    });
+    return;
+  }
+  if ((page === '/verify-email' || page === '/confirm-email') && token) {
+    history.replaceState(null, '', '/');
+    const path = page === '/verify-email' ? '/auth/email/verify' : '/auth/email/change/confirm';
+    try {
+      await call('POST', path, { token }, { auth: false });
+      show(page === '/verify-email' ? 'Your email address is verified.' : 'Your email address has changed.');
+    } catch (error) {
+      show(error.message, true);
+    }
+  }
+  try {
+    accessToken = (await call('POST', '/auth/refresh', {}, { auth: false, cookie: true })).accessToken;
+    await renderProfile();
+  } catch {
+    view('signed-out');
+  }
+}
+
+void start();
