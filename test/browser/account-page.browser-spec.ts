@@ -130,11 +130,16 @@ describe('the account page in a real browser', () => {
     });
   });
 
-  it('should say so when the password is wrong', async () => {
+  it('should say so when the password is wrong (using the keyboard only)', async () => {
     const page = await open();
 
     await step(page, 'wrong-password', async () => {
-      await logIn(page, uniqueEmail('nobody'), 'not the password');
+      // By keyboard only: Tab through the labelled fields, Enter submits.
+      await page.locator('#login-form').getByLabel('Email').focus();
+      await page.keyboard.type(uniqueEmail('nobody'));
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('not the password');
+      await page.keyboard.press('Enter');
       await expect.poll(() => message(page).textContent()).toBe('Invalid email or password');
       expect(await message(page).getAttribute('class')).toContain('error');
     });
