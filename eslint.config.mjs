@@ -35,6 +35,11 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The password worker is CommonJS (see the file for why).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+  },
+  {
     // The account page's script runs in browsers, untyped.
     files: ['public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,

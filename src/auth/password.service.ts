@@ -27,7 +27,7 @@ export class PasswordService implements OnApplicationShutdown {
     const filler = Array.from(randomBytes(31), (byte) => BCRYPT_ALPHABET[byte % 64]).join('');
     this.dummyHash = bcrypt.genSaltSync(config.bcryptCost) + filler;
     this.pool = new Piscina({
-      filename: new URL('./password.worker.js', import.meta.url).href,
+      filename: new URL('./password.worker.cjs', import.meta.url).href,
       minThreads: config.bcryptThreads,
       maxThreads: config.bcryptThreads,
       idleTimeout: Number.POSITIVE_INFINITY,

@@ -1,8 +1,11 @@
 // Runs in worker threads (piscina): bcrypt is pure CPU work and would block the event loop.
-// Plain JavaScript so that Node loads it as it is, from src/ in tests and from dist/ in production.
-import bcrypt from 'bcryptjs';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+// Plain CommonJS, so that Node loads it as it is, from src/ in tests and from dist/ in production.
+// (Not ESM: piscina require()s the file first, and Node 20's require() of ES modules can crash the
+// process when two tasks load it at once in one worker.)
+/* eslint-disable @typescript-eslint/no-require-imports */
+const bcrypt = require('bcryptjs');
+const { readlinkSync } = require('node:fs');
+const { setPriority } = require('node:os');
 
 // Below the event loop's priority (on Linux a thread has a nice value of its own): logins take the
 // idle CPU, and other requests are not kept waiting behind them.
@@ -16,7 +19,7 @@ try {
  * @param {{ password: string, cost: number }} task
  * @returns {string}
  */
-export function hash({ password, cost }) {
+function hash({ password, cost }) {
   return bcrypt.hashSync(password, cost);
 }
 
@@ -24,6 +27,8 @@ export function hash({ password, cost }) {
  * @param {{ password: string, hash: string }} task
  * @returns {boolean}
  */
-export function compare({ password, hash }) {
+function compare({ password, hash }) {
   return bcrypt.compareSync(password, hash);
 }
+
+module.exports = { hash, compare };
