@@ -6,11 +6,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { createValidationPipe } from './common/pipes/validation.pipe.js';
-import { appConfig } from './config/app.config.js';
-import { authConfig } from './config/auth.config.js';
-import { databaseConfig } from './config/database.config.js';
-import { mailConfig } from './config/mail.config.js';
-import { rateLimitConfig } from './config/rate-limit.config.js';
+import { CONFIG_NAMESPACES } from './config/validate-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -21,7 +17,7 @@ import { WebModule } from './web/web.module.js';
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig],
+      load: CONFIG_NAMESPACES,
       // Tests set their environment explicitly; a developer's .env must not leak into them.
       ignoreEnvFile: process.env.NODE_ENV === 'test',
     }),

@@ -37,7 +37,7 @@ const ROTATE_SQL = `
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
     spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
     rotated_at = $5, successor_sealed = $4, last_used_at = $5,
-    expires_at = LEAST($5::timestamptz + make_interval(secs => $6::double precision), s.absolute_expires_at),
+    expires_at = LEAST($6::timestamptz, s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
   FROM users u
   WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
@@ -95,7 +95,7 @@ export class SessionsService {
       ip: client.ip,
       createdAt: now,
       lastUsedAt: now,
-      expiresAt: this.refreshExpiry(now, absoluteExpiresAt),
+      expiresAt: new Date(Math.min(this.idleDeadline(now).getTime(), absoluteExpiresAt.getTime())),
       absoluteExpiresAt,
     });
     return this.pair(user, sessionId, refresh.token, 0, now);
@@ -183,7 +183,7 @@ export class SessionsService {
       next.hash,
       sealed,
       now,
-      this.config.refresh.idleTtl,
+      this.idleDeadline(now),
       client.userAgent,
       client.ip,
     ]);
@@ -241,8 +241,9 @@ export class SessionsService {
     return windowMs > 0 && session.rotatedAt !== null && now.getTime() - session.rotatedAt.getTime() <= windowMs;
   }
 
-  private refreshExpiry(from: Date, absoluteExpiresAt: Date): Date {
-    return new Date(Math.min(from.getTime() + this.config.refresh.idleTtl * 1000, absoluteExpiresAt.getTime()));
+  /** When a refresh token used at `from` runs out if unused (capped by the session's absolute end). */
+  private idleDeadline(from: Date): Date {
+    return new Date(from.getTime() + this.config.refresh.idleTtl * 1000);
   }
 
   private async revoke(manager: EntityManager, reason: SessionEndReason, scope: string, parameters: Record<string, string>): Promise<number> {
