@@ -1,10 +1,13 @@
-import helmet from '@fastify/helmet';
 import { LogLevel, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
+import { clientErrorHandler } from './common/filters/client-error.handler.js';
+import { answerFrameworkError } from './common/filters/framework-errors.js';
+import { addErrorResponses } from './common/openapi/error-responses.js';
+import { securityHeaders } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
 
 export interface CreateAppOptions {
@@ -19,6 +22,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     genReqId: () => randomUUID(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // A malformed URL is refused before routing: answer it in the common shape, with the headers.
+    frameworkErrors: answerFrameworkError,
+    // A slow or stalled request is answered 408 and closed; Fastify's default waits forever.
+    ...appConfig().httpTimeouts,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     logger: options.logger ?? ['log', 'warn', 'error'],
@@ -33,8 +41,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
 
   app.setGlobalPrefix('api', { exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  // TLS is terminated in front of the service; upgrading requests would break plain-HTTP local use.
-  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  const headers = securityHeaders();
+  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
@@ -42,7 +53,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport'],
     maxAge: 600,
   });
-  setUpSwagger(app);
+  if (config.docsEnabled) setUpSwagger(app);
   return app;
 }
 
@@ -60,5 +71,5 @@ function setUpSwagger(app: NestFastifyApplication): void {
     // Protected by default, as the API is: public routes opt out with `@Public()`.
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => addErrorResponses(SwaggerModule.createDocument(app, document)), { jsonDocumentUrl: 'docs-json' });
 }

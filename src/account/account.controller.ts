@@ -20,6 +20,7 @@ import { Transport, type TokenTransport } from '../auth/decorators/token-transpo
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { RefreshCookieService } from '../auth/refresh-cookie.service.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -62,6 +63,7 @@ export class AccountController {
   @ApiCreatedResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(RegistrationPendingDto) }] } })
   @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
   @ApiConflictResponse({ description: 'Email is already registered' })
+  @ApiErrors('email_taken', 'password_policy', 'bad_request')
   async register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto | RegistrationPendingDto> {
     const registered = await this.registration.register(body, client);
     return 'accessToken' in registered ? this.cookies.deliver(transport, registered) : registered;
@@ -73,6 +75,7 @@ export class AccountController {
   @ApiOperation({ summary: 'Mail a new verification link to the caller (older links stop working)' })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiConflictResponse({ description: 'The email is already verified' })
+  @ApiErrors('already_verified')
   async requestVerification(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
     await this.emailVerification.request(auth.user, client);
     return { message: 'A verification link is on its way' };
@@ -85,6 +88,7 @@ export class AccountController {
   @ApiOperation({ summary: 'Verify the email address with the token from the mailed link' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse(BAD_TOKEN)
+  @ApiErrors('one_time_token_invalid')
   verifyEmail(@Body() body: TokenDto, @Client() client: ClientInfo): Promise<void> {
     return this.emailVerification.verify(body.token, client);
   }
@@ -96,6 +100,7 @@ export class AccountController {
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'The new password breaks the policy or equals the current one' })
   @ApiForbiddenResponse({ description: 'The current password is incorrect' })
+  @ApiErrors('password_incorrect', 'password_policy', 'account_locked')
   changePassword(@CurrentUser() auth: AuthUser, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
     return this.account.changePassword(auth, body.currentPassword, body.newPassword, client);
   }
@@ -118,6 +123,7 @@ export class AccountController {
   @ApiOperation({ summary: 'Set a new password with the token from the mailed link; every session ends' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse(BAD_TOKEN)
+  @ApiErrors('one_time_token_invalid', 'password_policy', 'conflict')
   resetPassword(@Body() body: ResetPasswordDto, @Client() client: ClientInfo): Promise<void> {
     return this.passwordRecovery.reset(body.token, body.newPassword, client);
   }
@@ -130,6 +136,7 @@ export class AccountController {
   @ApiNoContentResponse()
   @ApiBadRequestResponse(BAD_TOKEN)
   @ApiConflictResponse({ description: 'The new address was registered by someone else meanwhile' })
+  @ApiErrors('one_time_token_invalid', 'email_taken')
   confirmEmailChange(@Body() body: TokenDto, @Client() client: ClientInfo): Promise<void> {
     return this.emailChange.confirm(body.token, client);
   }
@@ -147,6 +154,7 @@ export class AccountController {
   @ApiOperation({ summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed' })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
+  @ApiErrors('password_incorrect', 'email_unchanged', 'account_locked')
   async changeEmail(@CurrentUser() auth: AuthUser, @Body() body: ChangeEmailDto, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
     await this.emailChange.request(auth.user.id, body.newEmail, body.password, client);
     return { message: 'If that address can be used, a confirmation link is on its way to it' };
@@ -159,6 +167,7 @@ export class AccountController {
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
   @ApiConflictResponse({ description: 'The last active admin cannot be deleted' })
+  @ApiErrors('password_incorrect', 'last_admin', 'account_locked')
   deleteAccount(@CurrentUser() auth: AuthUser, @Body() body: PasswordConfirmationDto, @Client() client: ClientInfo): Promise<void> {
     return this.account.deleteAccount(auth.user.id, body.password, client);
   }

@@ -1,4 +1,5 @@
-import { ConflictException, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { Role } from '../users/role.enum.js';
 import { UsersService } from '../users/users.service.js';
@@ -48,7 +49,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       this.logger.log(`Created the admin account ${admin.email}`);
     } catch (error) {
       // Another instance created it at the same moment.
-      if (!(error instanceof ConflictException)) throw error;
+      if (!(error instanceof ApiException && error.code === 'email_taken')) throw error;
     }
   }
 }

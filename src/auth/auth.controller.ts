@@ -7,8 +7,8 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import type { User } from '../users/entities/user.entity.js';
@@ -27,7 +27,6 @@ import { RefreshCookieService } from './refresh-cookie.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('auth')
-@ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials' })
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -46,6 +45,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiForbiddenResponse({ description: 'Right password, but the account is disabled or its email is not verified yet' })
+  @ApiErrors('invalid_credentials', 'account_disabled', 'email_not_verified', 'account_locked', 'bad_request')
   async login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
     return this.cookies.deliver(transport, await this.auth.login(user, client));
   }
@@ -58,6 +58,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Spend a refresh token for a new token pair' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiForbiddenResponse({ description: 'Cookie mode from another site' })
+  @ApiErrors('refresh_token_missing', 'refresh_token_invalid', 'refresh_token_reused', 'bad_request', 'cross_site_request')
   async refresh(@Body() body: RefreshDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
     const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport, body.refreshToken), client);
     return this.cookies.deliver(transport, TokenResponseDto.from(user, pair));
@@ -67,6 +68,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working at once' })
   @ApiNoContentResponse()
+  @ApiErrors('bad_request')
   async logout(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
     await this.sessions.end(auth.user.id, auth.sessionId, 'logout', client);
     this.cookies.clear(transport);
@@ -76,6 +78,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse()
+  @ApiErrors('bad_request')
   async logoutAll(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
     await this.sessions.logoutAll(auth.user.id, client);
     this.cookies.clear(transport);
@@ -101,6 +104,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End one of the caller’s sessions' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'Not one of the caller’s live sessions' })
+  @ApiErrors('not_found')
   endSession(@CurrentUser() auth: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Client() client: ClientInfo): Promise<void> {
     return this.sessions.end(auth.user.id, id, 'ended_by_user', client);
   }

@@ -4,6 +4,7 @@ import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
 import { Client } from '../auth/decorators/client.decorator.js';
 import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { Roles } from '../auth/decorators/roles.decorator.js';
+import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserListResponseDto } from './dto/user-list-response.dto.js';
@@ -20,6 +21,7 @@ export class UsersController {
   @Get()
   @ApiOperation({ summary: 'List users, newest first (admin)' })
   @ApiOkResponse({ type: UserListResponseDto })
+  @ApiErrors('forbidden')
   async list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
     const { items, total } = await this.users.list(query);
     return { items: items.map((user) => UserResponseDto.from(user)), total, page: query.page, limit: query.limit };
@@ -29,6 +31,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Get one user (admin)' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiErrors('forbidden', 'not_found')
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<UserResponseDto> {
     return UserResponseDto.from(await this.users.getById(id));
   }
@@ -38,6 +41,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would remove the last admin' })
+  @ApiErrors('forbidden', 'not_found', 'last_admin', 'conflict')
   async update(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: UpdateUserDto,
@@ -53,6 +57,7 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would remove the last admin' })
+  @ApiErrors('forbidden', 'not_found', 'last_admin', 'conflict')
   remove(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
     return this.users.remove(id, { id: auth.user.id, client });
   }

@@ -1,9 +1,11 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import type { ClientInfo } from '../auth/auth-user.js';
 import { IdentityCache } from '../auth/identity-cache.js';
+import { spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { isUniqueViolation } from '../database/pg-errors.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -56,10 +58,14 @@ export class UsersService {
     return this.withPassword().where('user.email = :email', { email }).getOne();
   }
 
-  /** `forUpdate` locks the row: only inside a transaction. */
-  async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<User> {
+  /** `forUpdate` locks the row: only inside a transaction. Null when the user is gone. */
+  findByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<User | null> {
     const query = this.withPassword(manager).where('user.id = :id', { id });
-    const user = await (forUpdate ? query.setLock('pessimistic_write') : query).getOne();
+    return (forUpdate ? query.setLock('pessimistic_write') : query).getOne();
+  }
+
+  async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<User> {
+    const user = await this.findByIdWithPassword(id, manager, forUpdate);
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
@@ -69,7 +75,7 @@ export class UsersService {
     try {
       return await manager.save(manager.create(User, { ...data, roles: data.roles ?? [Role.User] }));
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
+      if (isUniqueViolation(error)) throw new ApiException('email_taken', EMAIL_TAKEN);
       throw error;
     }
   }
@@ -90,6 +96,9 @@ export class UsersService {
   /** An admin's change: roles and disabling apply on the user's next request; disabling ends its sessions. */
   async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
+      // A disabled account's mailed links die with it (a pending email change would otherwise survive).
+      // Token rows before user rows: the order email-change confirmation locks them in.
+      if (changes.disabled === true) await spendOneTimeTokens(manager, id, 'verify_email', 'reset_password', 'change_email');
       const admins = await this.lockAdmins(manager);
       const user = await this.lockUser(manager, id);
       const losesAdmin = changes.roles !== undefined && !changes.roles.includes(Role.Admin);
@@ -144,7 +153,7 @@ export class UsersService {
       await manager.update(User, id, { email, emailVerifiedAt: new Date() });
       this.identities.forgetUser(id, manager);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
+      if (isUniqueViolation(error)) throw new ApiException('email_taken', EMAIL_TAKEN);
       throw error;
     }
   }
@@ -200,6 +209,6 @@ export class UsersService {
   /** Refuses to take the last active admin away, so the service never loses its administrator. */
   private keepOneAdmin(activeAdmins: string[], user: User): void {
     if (!activeAdmins.includes(user.id)) return;
-    if (activeAdmins.length <= 1) throw new ConflictException('This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
+    if (activeAdmins.length <= 1) throw new ApiException('last_admin', 'This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
   }
 }

@@ -1,14 +1,15 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
+import { ApiException } from '../../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../../config/auth.config.js';
 import type { AuthUser } from '../auth-user.js';
 import { SessionsService } from '../sessions.service.js';
 import { VerifiedTokens } from '../verified-tokens.js';
 
-/** Exactly `Bearer <jwt>`: no other scheme spelling, no token from the query string or body. */
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** `Bearer <jwt>`, the scheme in any case (RFC 7235 §2.1); no token from the query string or body. */
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /** Header fields that would point the verifier at another key; this service has one key and ignores none of them. */
 const KEY_POINTERS = ['kid', 'jku', 'x5u', 'jwk', 'x5c', 'x5t', 'crit'];
@@ -60,11 +61,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(request: FastifyRequest, payload: AccessPayload): Promise<AuthUser> {
     const { sub, sid, jti, exp, iat } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
-      throw new UnauthorizedException('Invalid access token');
+      throw new ApiException('token_invalid', 'Invalid access token');
     }
-    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new UnauthorizedException('Invalid access token');
+    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new ApiException('token_invalid', 'Invalid access token');
     const identity = await this.sessions.findIdentity(sid, sub);
-    if (!identity) throw new UnauthorizedException('Session has ended');
+    if (!identity) throw new ApiException('session_ended', 'Session has ended');
     this.verified.remember(bearerToken(request)!, { sub, sid, exp });
     return identity;
   }

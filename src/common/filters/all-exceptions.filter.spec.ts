@@ -1,15 +1,24 @@
-import { ArgumentsHost, ConflictException, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, ConflictException, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DatabaseStatus } from '../../database/database-status.js';
+import { ApiException } from '../errors/api.exception.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 
-function capture(exception: unknown): { status: number; body: Record<string, unknown> } {
-  const sent: { status: number; body: Record<string, unknown> } = { status: 0, body: {} };
+interface Sent {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+function capture(exception: unknown, filter = new AllExceptionsFilter()): Sent {
+  const sent: Sent = { status: 0, body: {}, headers: {} };
   const reply = {
     status(code: number) {
       sent.status = code;
       return reply;
     },
-    header() {
+    header(name: string, value: string) {
+      sent.headers[name] = value;
       return reply;
     },
     send(body: Record<string, unknown>) {
@@ -19,7 +28,7 @@ function capture(exception: unknown): { status: number; body: Record<string, unk
   };
   const request = { id: 'req-1', method: 'GET', url: '/x', routeOptions: { url: '/x' } };
   const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
-  new AllExceptionsFilter().catch(exception, host);
+  filter.catch(exception, host);
   return sent;
 }
 
@@ -29,11 +38,32 @@ describe(AllExceptionsFilter.name, () => {
   });
 
   it('should keep the message of an HTTP exception in the common shape', () => {
-    expect(capture(new ConflictException('Email is already registered'))).toEqual({
+    expect(capture(new ConflictException('Email is already registered'))).toMatchObject({
       status: 409,
-      body: { statusCode: 409, error: 'Conflict', message: 'Email is already registered' },
+      body: { statusCode: 409, error: 'Conflict', code: 'conflict', message: 'Email is already registered' },
     });
-    expect(capture(new NotFoundException()).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Not Found' });
+    expect(capture(new NotFoundException()).body).toEqual({ statusCode: 404, error: 'Not Found', code: 'not_found', message: 'Not Found' });
+  });
+
+  it('should send the code an ApiException names, with the status of that code', () => {
+    expect(capture(new ApiException('email_taken', 'Email is already registered'))).toMatchObject({
+      status: 409,
+      body: { statusCode: 409, error: 'Conflict', code: 'email_taken', message: 'Email is already registered' },
+    });
+  });
+
+  it('should call a list of problems validation_failed and a single bad-request message bad_request', () => {
+    expect(capture(new BadRequestException(['email must be an email'])).body.code).toBe('validation_failed');
+    expect(capture(new BadRequestException('Malformed')).body.code).toBe('bad_request');
+  });
+
+  it('should challenge every 401 with the Bearer scheme, and say invalid_token only for a rejected access token', () => {
+    expect(capture(new ApiException('token_missing', 'Send a token')).headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(capture(new ApiException('invalid_credentials', 'Invalid email or password')).headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(capture(new ApiException('token_expired', 'Access token has "expired"')).headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="Access token has expired"',
+    );
+    expect(capture(new ConflictException()).headers['www-authenticate']).toBeUndefined();
   });
 
   it('should hide an unexpected error behind a bare 500 with a request id, and log it', () => {
@@ -43,22 +73,30 @@ describe(AllExceptionsFilter.name, () => {
 
     expect(sent).toEqual({
       status: 500,
-      body: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', requestId: 'req-1' },
+      body: { statusCode: 500, error: 'Internal Server Error', code: 'internal_error', message: 'Internal server error', requestId: 'req-1' },
+      headers: { 'cache-control': 'no-store' },
     });
     expect(log).toHaveBeenCalledOnce();
   });
 
-  it('should answer 503 when the database cannot be reached', () => {
-    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  it('should answer 503 when the database cannot be reached, and tell the database status rather than log each request', () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const unreachable = vi.fn();
+    const filter = new AllExceptionsFilter({ unreachable } as unknown as DatabaseStatus);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-    expect(capture(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).status).toBe(503);
-    expect(capture(new Error('timeout exceeded when trying to connect')).status).toBe(503);
+    expect(capture(refused, filter)).toMatchObject({ status: 503, body: { code: 'service_unavailable' } });
+    expect(capture(new Error('timeout exceeded when trying to connect'), filter).status).toBe(503);
+    expect(unreachable).toHaveBeenCalledTimes(2);
+    expect(unreachable).toHaveBeenCalledWith(refused);
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it('should answer 409 when Postgres gave up on a deadlock or serialization failure', () => {
     expect(capture(Object.assign(new Error('deadlock detected'), { driverError: { code: '40P01' } })).body).toEqual({
       statusCode: 409,
       error: 'Conflict',
+      code: 'conflict',
       message: 'A concurrent change got in the way; try again',
     });
   });
@@ -66,6 +104,18 @@ describe(AllExceptionsFilter.name, () => {
   it('should pass on the status of Fastify body errors with a plain message', () => {
     const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
 
-    expect(capture(tooLarge).body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is too large' });
+    expect(capture(tooLarge).body).toEqual({ statusCode: 413, error: 'Payload Too Large', code: 'payload_too_large', message: 'Request body is too large' });
+  });
+
+  it('should read a Fastify error that Nest wrapped in an HttpException', () => {
+    const mediaType = Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    const wrapped = new HttpException('Unsupported Media Type', 415, { cause: mediaType });
+
+    expect(capture(wrapped).body).toEqual({
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      code: 'unsupported_media_type',
+      message: 'Unsupported Content-Type: send the body as JSON, with Content-Type: application/json',
+    });
   });
 });

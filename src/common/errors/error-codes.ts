@@ -1,0 +1,63 @@
+/**
+ * Every `code` an error answer can carry, with the status it comes with and what it means. Clients
+ * branch on the code, never on the message; the README and the OpenAPI document are built from this
+ * list. Codes are stable: add new ones, never rename or reuse one.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, description: 'The body, query or path failed validation; `message` lists each problem' },
+  bad_request: { status: 400, description: 'The request is malformed (bad JSON, bad URL, a header the route needs)' },
+  password_policy: { status: 400, description: 'The new password is too common or equals the email, its name part or the current password' },
+  one_time_token_invalid: { status: 400, description: 'A mailed link or code that is unknown, already used, expired, for another action, or no longer matches the account' },
+  already_verified: { status: 409, description: 'The email address is already verified' },
+  email_unchanged: { status: 400, description: 'The new email address is the one the account already has' },
+  token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
+  token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
+  token_expired: { status: 401, description: 'The access token has expired: refresh it' },
+  session_ended: { status: 401, description: 'The session of the access token has ended (logout, password change, disabled or deleted account)' },
+  invalid_credentials: { status: 401, description: 'Unknown account or wrong password (one answer for both)' },
+  refresh_token_invalid: { status: 401, description: 'The refresh token is unknown, expired, or its session has ended' },
+  refresh_token_reused: { status: 401, description: 'An already spent refresh token was presented: the session has been ended' },
+  refresh_token_missing: { status: 401, description: 'Cookie mode without a refresh cookie (signed out, or the cookie has run out)' },
+  password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
+  account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
+  email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
+  forbidden: { status: 403, description: 'The caller lacks the role the route needs' },
+  cross_site_request: { status: 403, description: 'Cookie mode from an origin that is not allowed' },
+  not_found: { status: 404, description: 'No such route, user or session' },
+  method_not_allowed: { status: 405, description: 'The route does not take this method' },
+  request_timeout: { status: 408, description: 'The request was not received in time' },
+  email_taken: { status: 409, description: 'The email address is already registered' },
+  last_admin: { status: 409, description: 'The change would leave the service without an active admin' },
+  conflict: { status: 409, description: 'A concurrent change got in the way; try again' },
+  payload_too_large: { status: 413, description: 'The body is larger than the service accepts' },
+  unsupported_media_type: { status: 415, description: 'The body is not JSON: send `Content-Type: application/json`' },
+  account_locked: { status: 429, description: 'Too many failed password checks for this account; `Retry-After` says when to try again' },
+  rate_limited: { status: 429, description: 'Too many requests; `Retry-After` says how many seconds to wait' },
+  internal_error: { status: 500, description: 'An unexpected error; the answer carries a `requestId` that is also logged' },
+  service_unavailable: { status: 503, description: 'A dependency (database, Redis) is unavailable; try again shortly' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code an error gets when whoever raised it named none: one per status. */
+const DEFAULT_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'token_invalid',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+export function defaultCode(status: number): ErrorCode {
+  return DEFAULT_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
