@@ -69,7 +69,7 @@ describe('account lifecycle (e2e)', () => {
       await expireTokensOf(user.id);
       const expired = await test.http.post('/api/v1/auth/email/verify').send({ token });
 
-      expect(foreign.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'This token is for another action' });
+      expect(foreign.body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'one_time_token_invalid', message: 'This token is for another action' });
       expect(unknown.body.message).toBe('This token is not valid');
       expect(malformed.body.message).toBe('This token is not valid');
       expect(expired.status).toBe(400);
@@ -97,18 +97,51 @@ describe('account lifecycle (e2e)', () => {
     });
 
     it.each([
-      [{ currentPassword: 'not my password', newPassword: NEW_PASSWORD }, 403, 'Password is incorrect'],
-      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 400, 'The new password must differ from the current one'],
-      [{ currentPassword: PASSWORD, newPassword: 'short' }, 400, 'newPassword must be at least 8 bytes long (8 ASCII characters)'],
-      [{ currentPassword: PASSWORD, newPassword: 'x'.repeat(73) }, 400, 'newPassword must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)'],
-    ])('should refuse %j', async (body, status, message) => {
+      [{ currentPassword: 'not my password', newPassword: NEW_PASSWORD }, 403, 'password_incorrect', 'Password is incorrect'],
+      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 400, 'password_policy', 'The new password must differ from the current one'],
+      [{ currentPassword: PASSWORD, newPassword: 'iloveyou' }, 400, 'password_policy', 'newPassword is too common: it is on a list of the most used passwords'],
+      [{ currentPassword: PASSWORD, newPassword: 'short' }, 400, 'validation_failed', 'newPassword must be at least 8 bytes long (8 ASCII characters)'],
+      [{ currentPassword: PASSWORD, newPassword: 'x'.repeat(73) }, 400, 'validation_failed', 'newPassword must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)'],
+      [{ currentPassword: '', newPassword: NEW_PASSWORD }, 400, 'validation_failed', 'currentPassword must not be empty'],
+    ])('should refuse %j', async (body, status, code, message) => {
       const { accessToken } = await registerUser(test);
 
       const response = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send(body);
 
       expect(response.status).toBe(status);
       expectErrorShape(response.body, status);
+      expect(response.body.code).toBe(code);
       expect([response.body.message].flat()).toContain(message);
+    });
+
+    it('should refuse the name part of the email as the new password, as a policy refusal', async () => {
+      const { accessToken } = await registerUser(test, { email: uniqueEmail('lovelace-ada') });
+      const [namePart] = ((await me(accessToken)).body.email as string).split('@');
+
+      const response = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword: namePart });
+
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'password_policy', message: ['newPassword must not be your email address or its name part'] });
+    });
+
+    it('should mail the account address that the password was changed, when and from which client, without secrets', async () => {
+      const { email, accessToken, refreshToken } = await registerUser(test);
+      const userAgent = 'Evil/1.0 <script>alert("x")</script>';
+
+      await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .set('User-Agent', userAgent)
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+        .expect(204);
+
+      const notice = await waitForMail(test, email, /Your password was changed/);
+      expect(notice.text).toMatch(/The password of your account was changed on \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT/);
+      expect(notice.text).toContain(`from "${userAgent}" at 127.0.0.1`);
+      expect(notice.text).toContain("If this wasn't you");
+      expect(notice.html).toContain('Evil/1.0 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+      expect(notice.html).not.toContain('<script>');
+      for (const secret of [PASSWORD, NEW_PASSWORD, accessToken, refreshToken]) expect(JSON.stringify(notice)).not.toContain(secret);
     });
   });
 
@@ -141,6 +174,9 @@ describe('account lifecycle (e2e)', () => {
       expect((await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD })).status).toBe(401);
       const session = await login(test, email, NEW_PASSWORD);
       expect(session.user.emailVerified).toBe(true);
+      const notice = await waitForMail(test, email, /Your password was changed/);
+      expect(notice.text).toContain('The password of your account was reset with a link mailed to this address on ');
+      expect(notice.text).not.toContain(token);
       const again = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: 'yet another passphrase' });
       expect(again.status).toBe(400);
       expect(again.body.message).toBe('This token has already been used');
@@ -152,9 +188,11 @@ describe('account lifecycle (e2e)', () => {
       const token = await resetToken(email);
 
       const same = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: PASSWORD });
+      const common = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: 'iloveyou' });
 
       expect(same.status).toBe(400);
-      expect(same.body.message).toBe('The new password must differ from the current one');
+      expect(same.body).toMatchObject({ code: 'password_policy', message: 'The new password must differ from the current one' });
+      expect(common.body).toMatchObject({ code: 'password_policy', message: ['newPassword is too common: it is on a list of the most used passwords'] });
       expect((await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: NEW_PASSWORD })).status).toBe(204);
     });
 
@@ -283,7 +321,9 @@ describe('account lifecycle (e2e)', () => {
       const same = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: email, password: PASSWORD });
 
       expect(wrong.status).toBe(403);
+      expect(wrong.body.code).toBe('password_incorrect');
       expect(same.status).toBe(400);
+      expect(same.body.code).toBe('email_unchanged');
     });
   });
 
@@ -301,6 +341,28 @@ describe('account lifecycle (e2e)', () => {
       expect((await me(accessToken)).status).toBe(401);
       expect((await refresh(refreshToken)).status).toBe(401);
       await registerUser(test, { email });
+    });
+
+    it('should refuse a password over 72 bytes on every route that checks the current one, even when its first 72 bytes match', async () => {
+      const password = 'a passphrase that is exactly seventy-two bytes long, to test the limit!!';
+      expect(Buffer.byteLength(password)).toBe(72);
+      const { accessToken } = await registerUser(test, { password });
+      const longer = `${password} and then some`;
+      const tooLong = 'must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)';
+
+      const deletion = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: longer });
+      const emailChange = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail(), password: longer });
+      const change = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: longer, newPassword: NEW_PASSWORD });
+      const empty = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: '' });
+
+      expect(deletion.status).toBe(400);
+      expect(deletion.body.message).toEqual([`password ${tooLong}`]);
+      expect(emailChange.status).toBe(400);
+      expect(emailChange.body.message).toEqual([`password ${tooLong}`]);
+      expect(change.status).toBe(400);
+      expect(change.body.message).toEqual([`currentPassword ${tooLong}`]);
+      expect(empty.body.message).toEqual(['password must not be empty']);
+      expect((await me(accessToken)).status).toBe(200);
     });
   });
 

@@ -38,6 +38,28 @@ describe(AccountMailer.name, () => {
     expect(sent[1].text).toContain('https://app.example.com/confirm-email?token=T');
   });
 
+  it('should tell of a password change with the time and the client, escaping the user agent in HTML', () => {
+    const { sent, accountMailer } = mailer();
+    const at = new Date('2025-03-04T05:06:07Z');
+
+    accountMailer.passwordChanged('ada@example.com', { userAgent: '<img src=x onerror=alert(1)>', ip: '203.0.113.9' }, 'changed', at);
+
+    expect(sent[0]).toMatchObject({ to: 'ada@example.com', subject: 'Your password was changed' });
+    expect(sent[0].text).toContain('The password of your account was changed on Tue, 04 Mar 2025 05:06:07 GMT, from "<img src=x onerror=alert(1)>" at 203.0.113.9.');
+    expect(sent[0].text).toContain("If this wasn't you, choose a new password at once");
+    expect(sent[0].text).toContain('https://app.example.com');
+    expect(sent[0].html).toContain('&quot;&lt;img src=x onerror=alert(1)&gt;&quot;');
+    expect(sent[0].html).not.toContain('<img');
+  });
+
+  it('should say how the password was replaced, and name an unknown client as such', () => {
+    const { sent, accountMailer } = mailer();
+
+    accountMailer.passwordChanged('ada@example.com', { userAgent: null, ip: null }, 'reset');
+
+    expect(sent[0].text).toMatch(/^The password of your account was reset with a link mailed to this address on .+ GMT, from an unknown client\./);
+  });
+
   it('should escape the new address in the change notice', () => {
     const { sent, accountMailer } = mailer();
 

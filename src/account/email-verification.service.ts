@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth-user.js';
 import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountMailer } from './account-mailer.js';
@@ -25,7 +26,7 @@ export class EmailVerificationService {
   }
 
   async request(user: User, client: ClientInfo): Promise<void> {
-    if (user.emailVerifiedAt) throw new ConflictException('Your email address is already verified');
+    if (user.emailVerifiedAt) throw new ApiException('already_verified', 'Your email address is already verified');
     const send = await this.dataSource.transaction(async (manager) => {
       await this.audit.record({ type: 'email_verification_requested', userId: user.id, client }, manager);
       return this.prepare(manager, user);
@@ -37,7 +38,11 @@ export class EmailVerificationService {
     await this.dataSource.transaction(async (manager) => {
       const used = await this.oneTimeTokens.consume(manager, token, 'verify_email');
       const user = await this.users.findById(used.userId, manager);
-      if (!user || user.email !== used.email) throw new BadRequestException('This token was sent to an address the account no longer uses');
+      if (!user || user.email !== used.email) {
+        throw new ApiException('one_time_token_invalid', 'This token was sent to an address the account no longer uses');
+      }
+      // The owner of the address has shown up: a pending move to another address is not theirs to keep.
+      await this.oneTimeTokens.spendAll(manager, user.id, 'change_email');
       await this.users.markEmailVerified(manager, user.id);
       await this.audit.record({ type: 'email_verified', userId: user.id, client }, manager);
     });

@@ -1,4 +1,4 @@
-import { BadRequestException, BeforeApplicationShutdown, ConflictException, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
@@ -7,6 +7,7 @@ import type { ClientInfo } from '../auth/auth-user.js';
 import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountMailer } from './account-mailer.js';
@@ -60,25 +61,30 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
     // The bcrypt work comes first, outside the transaction, so no database connection waits on it.
     const pending = await this.oneTimeTokens.check(this.dataSource.manager, token, 'reset_password');
     const user = await this.users.getByIdWithPassword(pending.userId);
-    if (pending.email !== user.email) throw new BadRequestException('This token was sent to an address the account no longer uses');
+    if (pending.email !== user.email) {
+      throw new ApiException('one_time_token_invalid', 'This token was sent to an address the account no longer uses');
+    }
     this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
     if (await this.passwords.verify(newPassword, user.passwordHash)) {
-      throw new BadRequestException('The new password must differ from the current one');
+      throw new ApiException('password_policy', 'The new password must differ from the current one');
     }
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
       await this.oneTimeTokens.consume(manager, token, 'reset_password');
+      // Whoever asked to move the account elsewhere is locked out by this reset: so is their pending
+      // email change. Token rows before the user row: the order email-change confirmation locks them in.
+      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password', 'change_email');
       const current = await this.users.getByIdWithPassword(user.id, manager, true);
       if (current.passwordHash !== user.passwordHash || current.email !== user.email) {
-        throw new ConflictException('The account changed while the new password was being set; ask for a new link');
+        throw new ApiException('conflict', 'The account changed while the new password was being set; ask for a new link');
       }
       await this.users.setPasswordHash(manager, user.id, newHash);
-      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
       // The link reached the inbox: that proves the address as well as a verification link would.
       await this.users.markEmailVerified(manager, user.id);
       const ended = await this.sessions.endAll(manager, user.id, 'password_reset');
       await this.audit.record({ type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
     });
+    this.mailer.passwordChanged(user.email, client, 'reset');
   }
 
   private async sendResetLink(user: User, client: ClientInfo): Promise<void> {

@@ -1,7 +1,8 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -35,15 +36,15 @@ export class AuthService {
     const valid = await this.passwords.verify(password, user?.passwordHash);
     if (!user || !valid) {
       await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client);
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
+      throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (user.disabledAt) {
       await this.recordFailure(user.id, 'account_disabled', client);
-      throw new ForbiddenException('This account is disabled');
+      throw new ApiException('account_disabled', 'This account is disabled');
     }
     if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
       await this.recordFailure(user.id, 'email_not_verified', client);
-      throw new ForbiddenException('Verify your email address before logging in: follow the link in the mail we sent you');
+      throw new ApiException('email_not_verified', 'Verify your email address before logging in: follow the link in the mail we sent you');
     }
     if (this.passwords.needsRehash(user.passwordHash)) {
       // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost
@@ -56,13 +57,13 @@ export class AuthService {
 
   /**
    * Opens the session; a successful login also spends any outstanding password reset link. The user
-   * row is locked and checked again: a password reset, change or disabling that committed after the
-   * password check must not let this session through.
+   * row is locked and checked again: a password reset, change, disabling or deletion that committed
+   * after the password check must not let this session through.
    */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
     const pair = await this.dataSource.transaction(async (manager) => {
-      const current = await this.users.getByIdWithPassword(user.id, manager, true);
-      if (current.passwordHash !== user.passwordHash || current.disabledAt) throw new UnauthorizedException(INVALID_CREDENTIALS);
+      const current = await this.users.findByIdWithPassword(user.id, manager, true);
+      if (!current || current.passwordHash !== user.passwordHash || current.disabledAt) throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
       await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
       await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
       return this.sessions.start(user, client, manager);

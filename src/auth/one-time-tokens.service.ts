@@ -1,12 +1,22 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { EntityManager, IsNull } from 'typeorm';
+import { EntityManager, In, IsNull } from 'typeorm';
+import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { OneTimeToken, type OneTimeTokenPurpose } from './entities/one-time-token.entity.js';
 import { TokensService } from './tokens.service.js';
 
 /** 256 random bits, base64url. */
 const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Spends the user's outstanding tokens of these purposes inside the caller's transaction. A plain
+ * function, not only a method, so that users and sessions (below AuthModule) can call it without a
+ * module cycle.
+ */
+export async function spendOneTimeTokens(manager: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
+  await manager.update(OneTimeToken, { userId, purpose: In(purposes), usedAt: IsNull() }, { usedAt: new Date() });
+}
 
 /**
  * Mailed single-use tokens. Each lives only as a hash, expires, is spent by its first use, and is
@@ -48,19 +58,19 @@ export class OneTimeTokensService {
 
   /** Checks a token without spending it (a look before slow work; `consume` checks again). */
   async check(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose, lock = false): Promise<OneTimeToken> {
-    if (!ONE_TIME_TOKEN.test(token)) throw new BadRequestException('This token is not valid');
+    if (!ONE_TIME_TOKEN.test(token)) throw new ApiException('one_time_token_invalid', 'This token is not valid');
     const found = await manager.findOne(OneTimeToken, {
       where: { tokenHash: this.tokens.hashToken(token) },
       ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
     });
-    if (!found) throw new BadRequestException('This token is not valid');
-    if (found.purpose !== purpose) throw new BadRequestException('This token is for another action');
-    if (found.usedAt) throw new BadRequestException('This token has already been used');
-    if (found.expiresAt.getTime() <= Date.now()) throw new BadRequestException('This token has expired');
+    if (!found) throw new ApiException('one_time_token_invalid', 'This token is not valid');
+    if (found.purpose !== purpose) throw new ApiException('one_time_token_invalid', 'This token is for another action');
+    if (found.usedAt) throw new ApiException('one_time_token_invalid', 'This token has already been used');
+    if (found.expiresAt.getTime() <= Date.now()) throw new ApiException('one_time_token_invalid', 'This token has expired');
     return found;
   }
 
-  async spendAll(manager: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
-    await manager.update(OneTimeToken, { userId, purpose, usedAt: IsNull() }, { usedAt: new Date() });
+  spendAll(manager: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
+    return spendOneTimeTokens(manager, userId, ...purposes);
   }
 }

@@ -1,8 +1,9 @@
-import { BadRequestException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { Piscina } from 'piscina';
+import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 
 /**
@@ -45,11 +46,11 @@ export class PasswordService implements OnApplicationShutdown {
   assertAcceptable(password: string, email: string, field = 'password'): void {
     const lowered = password.toLowerCase();
     if (COMMON_PASSWORDS.has(lowered)) {
-      throw new BadRequestException([`${field} is too common: it is on a list of the most used passwords`]);
+      throw new ApiException('password_policy', [`${field} is too common: it is on a list of the most used passwords`]);
     }
     const localPart = email.slice(0, email.lastIndexOf('@'));
     if (lowered === email.toLowerCase() || lowered === localPart.toLowerCase()) {
-      throw new BadRequestException([`${field} must not be your email address or its name part`]);
+      throw new ApiException('password_policy', [`${field} must not be your email address or its name part`]);
     }
   }
 

@@ -1,13 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { NormalizePassword } from '../../auth/decorators/is-password.decorator.js';
+import { IsPassword, PASSWORD_MAX_BYTES } from '../../auth/decorators/is-password.decorator.js';
 
 /** The current password, asked again before a sensitive change. */
 export class PasswordConfirmationDto {
-  @ApiProperty({ description: 'The current password' })
-  @NormalizePassword()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(1024)
+  @ApiProperty({ description: `The current password (at most ${PASSWORD_MAX_BYTES} bytes in UTF-8)` })
+  @IsPassword({ minBytes: 1 })
   readonly password: string;
 }

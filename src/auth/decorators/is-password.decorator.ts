@@ -14,11 +14,16 @@ function byteLength(value: unknown): number {
 export const NormalizePassword = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC') : value));
 
-/** A password of 8 to 72 bytes in UTF-8 once NFC-normalised, each bound with its own message. */
+/**
+ * A password of 8 (or `minBytes`) to 72 bytes in UTF-8 once NFC-normalised, each bound with its own
+ * message. Every route that takes a password uses it: a current password checked with bcrypt is capped
+ * at 72 bytes too, or anything after them would be ignored.
+ */
 export function IsPassword(options: { minBytes?: number } = {}): PropertyDecorator {
   const minBytes = options.minBytes ?? PASSWORD_MIN_BYTES;
   const atLeast: ValidationOptions = {
-    message: ({ property }) => `${property} must be at least ${minBytes} bytes long (${minBytes} ASCII characters)`,
+    message: ({ property }) =>
+      minBytes <= 1 ? `${property} must not be empty` : `${property} must be at least ${minBytes} bytes long (${minBytes} ASCII characters)`,
   };
   const atMost: ValidationOptions = {
     message: ({ property }) => `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
