@@ -4,9 +4,8 @@ import { startTestApp, TEST_APP_URL, type TestApp } from './support/test-app.js'
 
 const COOKIE_MODE = { 'X-Token-Transport': 'cookie' };
 
-function refreshCookie(setCookie: string[] | string | undefined): string | undefined {
-  const header = [setCookie ?? []].flat().find((value) => value.startsWith('auth_refresh='));
-  return header;
+function refreshCookie(setCookie: string[] | string | undefined, name = 'auth_refresh'): string | undefined {
+  return [setCookie ?? []].flat().find((value) => value.startsWith(`${name}=`));
 }
 
 describe('refresh token in an HttpOnly cookie (e2e)', () => {
@@ -107,19 +106,71 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
   });
 
   it('should answer 401 in cookie mode without a cookie, and ignore a malformed one', async () => {
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).send({})).status).toBe(401);
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', 'auth_refresh=%E0%A4%A').send({})).status).toBe(401);
+    const missing = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).send({});
+    const malformed = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', 'auth_refresh=%E0%A4%A').send({});
+
+    expect(missing.status).toBe(401);
+    expect(missing.body.code).toBe('refresh_token_missing');
+    expect(malformed.status).toBe(401);
+    expect(malformed.body.code).toBe('refresh_token_invalid');
+  });
+
+  it('should refuse a refresh with two refresh cookies (one tossed by a sibling subdomain) and spend neither', async () => {
+    const victim = await loginInCookieMode();
+    const planted = await loginInCookieMode();
+
+    for (const cookies of [`${planted.cookie}; ${victim.cookie}`, `${victim.cookie}; other=1; ${planted.cookie}`]) {
+      const response = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', cookies).send({});
+
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('bad_request');
+      expect(refreshCookie(response.headers['set-cookie'])).toBeUndefined();
+    }
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', planted.cookie).send({})).status).toBe(200);
+  });
+
+  it('should refuse logout and logout-all with two refresh cookies, ending no session', async () => {
+    const victim = await loginInCookieMode();
+    const planted = await loginInCookieMode();
+    const cookies = `${planted.cookie}; ${victim.cookie}`;
+    const accessToken = victim.response.body.accessToken as string;
+
+    const logout = await test.http.post('/api/v1/auth/logout').set(bearer(accessToken)).set(COOKIE_MODE).set('Cookie', cookies);
+    const logoutAll = await test.http.post('/api/v1/auth/logout-all').set(bearer(accessToken)).set(COOKIE_MODE).set('Cookie', cookies);
+
+    expect([logout.status, logout.body.code]).toEqual([400, 'bad_request']);
+    expect([logoutAll.status, logoutAll.body.code]).toEqual([400, 'bad_request']);
+    expect(refreshCookie(logout.headers['set-cookie'])).toBeUndefined();
+    expect((await test.http.get('/api/v1/auth/me').set(bearer(accessToken))).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(200);
   });
 });
 
 describe('refresh cookie in production (e2e)', () => {
-  it('should mark the cookie Secure', async () => {
-    const test = await startTestApp({ env: { NODE_ENV: 'production' } });
+  it('should use a __Host- cookie (Secure, Path=/, no Domain) and ignore a plain auth_refresh one a sibling could plant', async () => {
+    const test = await startTestApp({ env: { NODE_ENV: 'production', MAIL_TRANSPORT: 'outbox' } });
     try {
       const { email } = await registerUser(test);
-      const response = await test.http.post('/api/v1/auth/login').set(COOKIE_MODE).send({ email, password: PASSWORD });
+      const login = () => test.http.post('/api/v1/auth/login').set(COOKIE_MODE).send({ email, password: PASSWORD });
+      const response = await login();
 
-      expect(refreshCookie(response.headers['set-cookie'])).toContain('; Secure');
+      const header = refreshCookie(response.headers['set-cookie'], '__Host-auth_refresh')!;
+      expect(header).toMatch(/^__Host-auth_refresh=[0-9a-f-]{36}\.[\w-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/);
+      expect(refreshCookie(response.headers['set-cookie'])).toBeUndefined();
+      const cookie = header.split(';')[0];
+      const planted = `auth_refresh=${cookie.slice(cookie.indexOf('=') + 1)}`;
+      const other = (await login()).headers['set-cookie'];
+      const second = refreshCookie(other, '__Host-auth_refresh')!.split(';')[0];
+
+      const plain = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', planted).send({});
+      const twice = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', `${second}; ${cookie}`).send({});
+      const own = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', `${planted}; ${cookie}`).send({});
+
+      expect([plain.status, plain.body.code]).toEqual([401, 'refresh_token_missing']);
+      expect([twice.status, twice.body.code]).toEqual([400, 'bad_request']);
+      expect(own.status).toBe(200);
+      expect(refreshCookie(own.headers['set-cookie'], '__Host-auth_refresh')).toContain('; Path=/;');
     } finally {
       await test.close();
     }

@@ -1,22 +1,26 @@
-import { BadRequestException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { ApiException } from '../common/errors/api.exception.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
-import { REFRESH_COOKIE, type TokenTransport } from './decorators/token-transport.decorator.js';
+import { refreshCookieName, type TokenTransport } from './decorators/token-transport.decorator.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 
-/** Only the routes that read or set the cookie see it. */
-const COOKIE_PATH = '/api/v1/auth';
+/** Outside production only the routes that read or set the cookie see it. */
+const AUTH_PATH = '/api/v1/auth';
 
 /**
- * Cookie mode for browsers: the refresh token travels only in an HttpOnly, SameSite=Strict cookie
- * scoped to the auth routes (Secure in production), never in script-readable JSON. Requests that use
- * the cookie must carry `X-Token-Transport: cookie` (a cross-site form cannot) and, when the browser
- * sends an Origin, come from this service, APP_URL or CORS_ORIGINS.
+ * Cookie mode for browsers: the refresh token travels only in an HttpOnly, SameSite=Strict cookie,
+ * never in script-readable JSON. In production it is `__Host-auth_refresh` (Secure, Path=/, no
+ * Domain: no sibling subdomain can plant one); elsewhere `auth_refresh` scoped to the auth routes,
+ * since `__Host-` needs HTTPS. Requests that use the cookie must carry `X-Token-Transport: cookie`
+ * (a cross-site form cannot) and, when the browser sends an Origin, come from this service, APP_URL
+ * or CORS_ORIGINS.
  */
 @Injectable()
 export class RefreshCookieService {
   private readonly allowedOrigins: Set<string>;
+  private readonly cookieName: string;
 
   constructor(
     @Inject(appConfig.KEY) private readonly app: AppConfig,
@@ -24,6 +28,7 @@ export class RefreshCookieService {
     @Inject(mailConfig.KEY) mail: MailConfig,
   ) {
     this.allowedOrigins = new Set([...app.corsOrigins, new URL(mail.appUrl).origin]);
+    this.cookieName = refreshCookieName(app.isProduction);
   }
 
   /** In cookie mode, moves the refresh token from the answer into the cookie. */
@@ -39,7 +44,9 @@ export class RefreshCookieService {
     if (fromBody !== undefined) return fromBody;
     if (!transport.cookieMode) throw new BadRequestException(['refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)']);
     this.assertSameSite(transport);
-    return transport.cookieToken ?? '';
+    // Not a guess at a token: a signed-out page asking whether it still has a session.
+    if (transport.cookieToken === undefined) throw new ApiException('refresh_token_missing', 'No refresh cookie was sent');
+    return transport.cookieToken;
   }
 
   clear(transport: TokenTransport): void {
@@ -52,13 +59,13 @@ export class RefreshCookieService {
     try {
       parsed = new URL(origin);
     } catch {
-      throw new ForbiddenException('Cross-site request refused');
+      throw new ApiException('cross_site_request', 'Cross-site request refused');
     }
-    if (parsed.host !== host && !this.allowedOrigins.has(parsed.origin)) throw new ForbiddenException('Cross-site request refused');
+    if (parsed.host !== host && !this.allowedOrigins.has(parsed.origin)) throw new ApiException('cross_site_request', 'Cross-site request refused');
   }
 
   private cookie(value: string, maxAge: number): string {
-    const secure = this.app.isProduction ? '; Secure' : '';
-    return `${REFRESH_COOKIE}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+    const scope = this.app.isProduction ? '/' : AUTH_PATH;
+    return `${this.cookieName}=${value}; Path=${scope}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${this.app.isProduction ? '; Secure' : ''}`;
   }
 }

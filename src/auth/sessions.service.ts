@@ -1,14 +1,16 @@
-import { Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { Role } from '../users/role.enum.js';
 import type { AuthUser, ClientInfo, TokenPair } from './auth-user.js';
 import { Session, type SessionEndReason } from './entities/session.entity.js';
 import { IdentityCache } from './identity-cache.js';
+import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { TokensService } from './tokens.service.js';
 
 /** A session that has neither been ended nor run out. */
@@ -30,19 +32,42 @@ const SPENT_HASHES_KEPT = 16;
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current
  * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
- * nothing), renews the idle expiry without passing the absolute one, and answers the user.
+ * nothing), renews the idle expiry without passing the absolute one, and answers the user. The time
+ * of the rotation is the database's, read once the row lock is held (`rotation` is evaluated on the
+ * locked row), so a rotation held up by a lock or a slow database starts its reuse window when it
+ * commits, not when the request came in.
  */
 const ROTATE_SQL = `
+  WITH locked AS MATERIALIZED (
+    SELECT s.id FROM sessions s
+    WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
+    FOR UPDATE
+  ), rotation AS MATERIALIZED (
+    SELECT locked.id, clock_timestamp() AS at FROM locked
+  )
   UPDATE sessions s SET
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
     spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
-    rotated_at = $5, successor_sealed = $4, last_used_at = $5,
-    expires_at = LEAST($6::timestamptz, s.absolute_expires_at),
+    rotated_at = r.at, successor_sealed = $4, last_used_at = r.at,
+    expires_at = LEAST(r.at + make_interval(secs => $6), s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
-  FROM users u
-  WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
-    AND u.id = s.user_id AND u.disabled_at IS NULL
-  RETURNING s.generation, ${USER_COLUMNS}`;
+  FROM rotation r, users u
+  WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
+  RETURNING s.generation, s.rotated_at, ${USER_COLUMNS}`;
+
+/**
+ * The live session under its row lock, with its user, and whether its last rotation is within the
+ * reuse window on the database's clock, read after the lock is granted.
+ */
+const LOCK_SQL = `
+  WITH locked AS MATERIALIZED (
+    SELECT s.* FROM sessions s WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 FOR UPDATE
+  )
+  SELECT l.refresh_token_hash, l.previous_token_hash, l.spent_token_hashes, l.generation, l.rotated_at, l.successor_sealed,
+    $3::int > 0 AND clock_timestamp() - l.rotated_at <= make_interval(secs => $3) AS in_reuse_window,
+    ${USER_COLUMNS}
+  FROM locked l JOIN users u ON u.id = l.user_id
+  WHERE u.disabled_at IS NULL`;
 
 interface UserRow {
   id: string;
@@ -65,6 +90,16 @@ function userFrom(row: UserRow): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   } as User;
+}
+
+interface LockedRow extends UserRow {
+  refresh_token_hash: string;
+  previous_token_hash: string | null;
+  spent_token_hashes: string[];
+  generation: number;
+  rotated_at: Date | null;
+  successor_sealed: string | null;
+  in_reuse_window: boolean | null;
 }
 
 type RefreshOutcome = { kind: 'issued'; pair: TokenPair; user: User } | { kind: 'invalid' } | { kind: 'reused' };
@@ -116,9 +151,9 @@ export class SessionsService {
       case 'issued':
         return outcome;
       case 'reused':
-        throw new UnauthorizedException('Refresh token was already used; the session has been ended');
+        throw new ApiException('refresh_token_reused', 'Refresh token was already used; the session has been ended');
       case 'invalid':
-        throw new UnauthorizedException('Invalid or expired refresh token');
+        throw new ApiException('refresh_token_invalid', 'Invalid or expired refresh token');
     }
   }
 
@@ -151,7 +186,7 @@ export class SessionsService {
     await this.dataSource.transaction(async (manager) => {
       const ended = await this.revoke(manager, reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });
       this.cache.forgetSession(sessionId, manager);
-      if (ended === 0) throw new NotFoundException('Session not found');
+      if (ended === 0) throw new ApiException('not_found', 'Session not found');
       const type = reason === 'logout' ? 'logout' : 'session_ended';
       await this.audit.record({ type, userId, client, detail: { sessionId } }, manager);
     });
@@ -168,6 +203,8 @@ export class SessionsService {
   async logoutAll(userId: string, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const ended = await this.endAll(manager, userId, 'logout_all');
+      // A pending email change was asked for from one of these sessions: it ends with them.
+      await spendOneTimeTokens(manager, userId, 'change_email');
       await this.audit.record({ type: 'logout_all', userId, client, detail: { sessions: ended } }, manager);
     });
   }
@@ -177,20 +214,21 @@ export class SessionsService {
     const next = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
     const sealed = this.config.refresh.reuseWindow > 0 ? this.tokens.seal({ refreshToken: next.token }) : null;
-    const [rows]: [Array<UserRow & { generation: number }>, number] = await manager.query(ROTATE_SQL, [
+    const [rows]: [Array<UserRow & { generation: number; rotated_at: Date }>, number] = await manager.query(ROTATE_SQL, [
       sessionId,
       hash,
       next.hash,
       sealed,
       now,
-      this.idleDeadline(now),
+      this.config.refresh.idleTtl,
       client.userAgent,
       client.ip,
     ]);
     const row = rows[0];
     if (!row) return undefined;
     const user = userFrom(row);
-    return { kind: 'issued', user, pair: this.pair(user, sessionId, next.token, row.generation, now) };
+    // Signed at the rotation's own time, as a retry within the window will be: the same access token.
+    return { kind: 'issued', user, pair: this.pair(user, sessionId, next.token, row.generation, row.rotated_at) };
   }
 
   /**
@@ -201,32 +239,26 @@ export class SessionsService {
    */
   private async settle(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome> {
     const now = new Date();
-    const session = await manager
-      .createQueryBuilder(Session, 'session')
-      .innerJoinAndSelect('session.user', 'user')
-      .where('session.id = :sessionId', { sessionId })
-      .andWhere(LIVE, { now })
-      .andWhere('user.disabledAt IS NULL')
-      .setLock('pessimistic_write', undefined, ['session'])
-      .getOne();
-    if (!session?.user) return { kind: 'invalid' };
-    const user = session.user;
+    const rows: LockedRow[] = await manager.query(LOCK_SQL, [sessionId, now, this.config.refresh.reuseWindow]);
+    const session = rows[0];
+    if (!session) return { kind: 'invalid' };
+    const user = userFrom(session);
 
-    if (this.tokens.sameHash(session.refreshTokenHash, hash)) {
+    if (this.tokens.sameHash(session.refresh_token_hash, hash)) {
       return (await this.rotate(manager, sessionId, hash, client)) ?? { kind: 'invalid' };
     }
 
-    if (this.tokens.sameHash(session.previousTokenHash, hash) && this.inReuseWindow(session, now) && session.rotatedAt) {
-      const successor = this.tokens.unseal<{ refreshToken: string }>(session.successorSealed ?? '');
+    if (this.tokens.sameHash(session.previous_token_hash, hash) && session.in_reuse_window && session.rotated_at) {
+      const successor = this.tokens.unseal<{ refreshToken: string }>(session.successor_sealed ?? '');
       if (successor) {
-        return { kind: 'issued', user, pair: this.pair(user, sessionId, successor.refreshToken, session.generation, session.rotatedAt) };
+        return { kind: 'issued', user, pair: this.pair(user, sessionId, successor.refreshToken, session.generation, session.rotated_at) };
       }
     }
 
-    if (!session.spentTokenHashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
-    await manager.update(Session, session.id, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
-    this.cache.forgetSession(session.id, manager);
-    await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId: session.id } }, manager);
+    if (!session.spent_token_hashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
+    await manager.update(Session, sessionId, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
+    this.cache.forgetSession(sessionId, manager);
+    await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId } }, manager);
     return { kind: 'reused' };
   }
 
@@ -234,11 +266,6 @@ export class SessionsService {
   private pair(user: User, sessionId: string, refreshToken: string, generation: number, issuedAt: Date): TokenPair {
     const accessToken = this.tokens.signAccessToken({ userId: user.id, sessionId, roles: user.roles, generation, issuedAt });
     return { accessToken, refreshToken, expiresIn: this.config.jwt.accessTtl };
-  }
-
-  private inReuseWindow(session: Session, now: Date): boolean {
-    const windowMs = this.config.refresh.reuseWindow * 1000;
-    return windowMs > 0 && session.rotatedAt !== null && now.getTime() - session.rotatedAt.getTime() <= windowMs;
   }
 
   /** When a refresh token used at `from` runs out if unused (capped by the session's absolute end). */

@@ -74,7 +74,6 @@ describe('attack: forged and misused tokens (e2e)', () => {
     // (Surrounding spaces are not part of a header value in HTTP; Node strips them before any code sees them.)
     ['a tab for the space', (t: string) => `Bearer\t${t}`],
     ['extra words', (t: string) => `Bearer ${t} extra`],
-    ['lower-case scheme', (t: string) => `bearer ${t}`],
     ['a JWT scheme', (t: string) => `JWT ${t}`],
     ['two tokens', (t: string) => `Bearer ${t}, Bearer ${t}`],
   ])('should refuse an Authorization header with %s', async (_case, header) => {
@@ -96,9 +95,32 @@ describe('attack: forged and misused tokens (e2e)', () => {
     const forged = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: `${sid}.${'A'.repeat(43)}` });
 
     expect(forged.status).toBe(401);
+    expect(forged.body.code).toBe('refresh_token_invalid');
     expect(forged.body.message).toBe('Invalid or expired refresh token');
     expect((await me(`Bearer ${target.accessToken}`)).status).toBe(200);
     expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: target.refreshToken })).status).toBe(200);
+  });
+
+  // The rate limiter counts answers with this code as guesses: every made-up token must carry it.
+  it.each([
+    ['garbage', () => ({ refreshToken: 'not-a-token' })],
+    ['an unknown session', () => ({ refreshToken: `00000000-0000-4000-8000-000000000000.${'A'.repeat(43)}` })],
+    ['a known session with a made-up secret', () => ({ refreshToken: `${claims.sid as string}.${'B'.repeat(43)}` })],
+    ['an access token', () => ({ refreshToken: victim.accessToken })],
+  ])('should answer a refresh with %s with code refresh_token_invalid', async (_case, body) => {
+    const response = await test.http.post('/api/v1/auth/refresh').send(body());
+
+    expect([response.status, response.body.code]).toEqual([401, 'refresh_token_invalid']);
+  });
+
+  it('should answer a made-up refresh cookie with code refresh_token_invalid', async () => {
+    const response = await test.http
+      .post('/api/v1/auth/refresh')
+      .set('X-Token-Transport', 'cookie')
+      .set('Cookie', `auth_refresh=${claims.sid as string}.${'C'.repeat(43)}`)
+      .send({});
+
+    expect([response.status, response.body.code]).toEqual([401, 'refresh_token_invalid']);
   });
 
   it('should refuse a refresh token as an access token, and an access token as a refresh token', async () => {
