@@ -1,27 +1,10 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_POSTGRES } from '../src/database/database.module.js';
-import type { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { bearer, expectErrorShape, registerUser } from './support/factories.js';
-import { startTestApp, withAdminClient, type TestApp } from './support/test-app.js';
-
-/** Cuts the app off its database and back: closes the embedded socket, or refuses connections on the server. */
-function outage(test: TestApp): { begin(): Promise<void>; end(): Promise<void> } {
-  const serverUrl = process.env.DATABASE_URL;
-  const name = test.database.url ? new URL(test.database.url).pathname.slice(1) : undefined;
-  if (serverUrl && name) {
-    return {
-      begin: () =>
-        withAdminClient(serverUrl, async (client) => {
-          await client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
-          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-        }),
-      end: () => withAdminClient(serverUrl, (client) => client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`)).then(() => undefined),
-    };
-  }
-  const embedded = test.app.get<EmbeddedPostgres>(EMBEDDED_POSTGRES);
-  return { begin: () => embedded.unlisten(), end: () => embedded.listen() };
-}
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { bearer, expectErrorShape, registerUser, uniqueEmail } from './support/factories.js';
+import { freezableRelay, type FreezableRelay } from './support/frozen-relay.js';
+import { outage } from './support/outage.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe('database outage (e2e)', () => {
   let test: TestApp;
@@ -42,7 +25,7 @@ describe('database outage (e2e)', () => {
     try {
       const health = await test.http.get('/health');
       expect(health.status).toBe(503);
-      expect(health.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Unhealthy: database is down' });
+      expect(health.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'service_unavailable', message: 'Unhealthy: database is down' });
 
       const login = await test.http.post('/api/v1/auth/login').send({ email, password });
       expect(login.status).toBe(503);
@@ -61,57 +44,87 @@ describe('database outage (e2e)', () => {
   });
 });
 
-/** A TCP relay to Redis that the test can cut and restore. */
-async function redisRelay(target: URL): Promise<{ port: number; cut(): void; restore(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let server: Server;
-  const listen = (port: number) =>
-    new Promise<Server>((resolve) => {
-      const relay = createServer((client) => {
-        const upstream = connect(Number(target.port || 6379), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      relay.listen(port, '127.0.0.1', () => resolve(relay));
-    });
-  server = await listen(0);
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    cut() {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-    async restore() {
-      server = await listen(port);
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+/** A relay in front of the test Redis. */
+function redisRelay(): Promise<FreezableRelay> {
+  const target = new URL(process.env.REDIS_URL!);
+  return freezableRelay(target.hostname, Number(target.port || 6379));
+}
+
+/** Times one request. */
+async function timed<T>(request: PromiseLike<T>): Promise<{ response: T; ms: number }> {
+  const started = performance.now();
+  const response = await request;
+  return { response, ms: performance.now() - started };
 }
 
 describe.runIf(process.env.REDIS_URL)('redis outage (e2e)', () => {
-  it('should answer 503 on limited routes and name redis in /health while it is down, and recover by itself', async () => {
-    const relay = await redisRelay(new URL(process.env.REDIS_URL!));
-    const test = await startTestApp({ env: { RATE_LIMIT: 'on', REDIS_URL: `redis://127.0.0.1:${relay.port}`, REDIS_PREFIX: 'outage-test:' } });
+  const startWithRelay = async (relay: FreezableRelay) =>
+    startTestApp({
+      env: { RATE_LIMIT: 'on', REDIS_URL: `redis://127.0.0.1:${relay.port}`, REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`, REDIS_TIMEOUT_MS: '500' },
+    });
+  const fallbackLines = (warn: MockInstance) => warn.mock.calls.filter(([message]) => /count in this instance's memory/.test(String(message)));
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('should keep serving with memory counters, name redis in /health while it is unreachable, and go back to it by itself', async () => {
+    const relay = await redisRelay();
+    const test = await startWithRelay(relay);
     try {
-      const { email, password } = await registerUser(test);
+      const { email, password, accessToken } = await registerUser(test);
 
       relay.cut();
       const health = await test.http.get('/health');
       expect(health.status).toBe(503);
       expect(health.body.message).toBe('Unhealthy: redis is down');
       const login = await test.http.post('/api/v1/auth/login').send({ email, password });
-      expect(login.status).toBe(503);
-      expect(login.body.accessToken).toBeUndefined();
+      expect(login.status).toBe(200);
+      expect((await test.http.get('/api/v1/auth/me').set(bearer(accessToken))).status).toBe(200);
 
       await relay.restore();
       await expect.poll(async () => (await test.http.get('/health')).status, { timeout: 10_000, interval: 200 }).toBe(200);
       expect((await test.http.post('/api/v1/auth/login').send({ email, password })).status).toBe(200);
     } finally {
+      await test.close();
+      await relay.close().catch(() => undefined);
+    }
+  });
+
+  it('should answer within the Redis timeout while Redis hangs, log the fallback once, and still limit in memory', async () => {
+    const relay = await redisRelay();
+    const test = await startWithRelay(relay);
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    try {
+      const { email, password, accessToken } = await registerUser(test);
+      warn.mockClear();
+
+      relay.freeze();
+      // A request still waiting after 5 s fails the test instead of holding it until its own timeout.
+      const answers = [
+        await timed(test.http.get('/api/v1/auth/me').set(bearer(accessToken)).timeout(5000)),
+        await timed(test.http.post('/api/v1/auth/login').send({ email, password }).timeout(5000)),
+        await timed(test.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password }).timeout(5000)),
+        await timed(test.http.get('/api/v1/auth/me').set(bearer(accessToken)).timeout(5000)),
+      ];
+      const health = await timed(test.http.get('/health').timeout(5000));
+      const locked = [];
+      for (let i = 0; i < 6; i++) locked.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status);
+
+      expect(answers.map(({ response }) => response.status)).toEqual([200, 200, 201, 200]);
+      for (const { ms } of answers) expect(ms).toBeLessThan(2000);
+      expect(health.response.status).toBe(503);
+      expect(health.response.body.message).toBe('Unhealthy: redis is down');
+      expect(health.ms).toBeLessThan(2000);
+      expect(locked).toEqual([401, 401, 401, 401, 401, 429]);
+      expect(fallbackLines(warn)).toHaveLength(1);
+
+      relay.thaw();
+      await expect.poll(async () => (await test.http.get('/health')).status, { timeout: 10_000, interval: 200 }).toBe(200);
+      expect((await test.http.get('/api/v1/auth/me').set(bearer(accessToken))).status).toBe(200);
+      expect(fallbackLines(warn)).toHaveLength(1);
+    } finally {
+      relay.thaw();
       await test.close();
       await relay.close().catch(() => undefined);
     }

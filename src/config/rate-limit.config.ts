@@ -80,6 +80,11 @@ class RateLimitEnv {
 
   @Matches(/^[\w:.-]{0,64}$/, { message: 'REDIS_PREFIX must be up to 64 letters, digits, or : . _ -' })
   REDIS_PREFIX: string = 'auth:';
+
+  @IsInt({ message: 'REDIS_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(10)
+  @Max(10_000)
+  REDIS_TIMEOUT_MS: number = 500;
 }
 
 export const rateLimitConfig = registerAs('rateLimit', () => {
@@ -100,6 +105,8 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
     redisUrl: env.REDIS_URL,
     /** Prepended to every key, so several deployments can share one Redis. */
     redisPrefix: env.REDIS_PREFIX,
+    /** Longest wait for a Redis answer before the counters fall back to this instance's memory. */
+    redisTimeoutMs: env.REDIS_TIMEOUT_MS,
   };
 });
 

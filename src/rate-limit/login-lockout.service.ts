@@ -1,7 +1,8 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
-import { TooManyRequestsException } from '../common/exceptions/too-many-requests.exception.js';
-import { REDIS_CLIENT, type RedisClient } from './redis.module.js';
+import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+import type { RedisClient } from './redis-client.provider.js';
+import { RedisFallbackService } from './redis-fallback.service.js';
 
 /** Most accounts tracked in memory at once; the oldest are forgotten first. */
 const MEMORY_LIMIT = 100_000;
@@ -41,29 +42,34 @@ export class LoginLockoutService {
 
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
-    @Optional() @Inject(REDIS_CLIENT) private readonly redis: RedisClient | null,
+    private readonly redis: RedisFallbackService,
   ) {
     this.forgetAfterMs = Math.max(2 * config.lockout.maxMs, 3_600_000);
   }
 
   async reserve(account: string): Promise<void> {
     if (!this.config.enabled) return;
-    const lockedMs = this.redis ? await this.reserveInRedis(account) : this.reserveInMemory(account);
+    const lockedMs = await this.redis.run(
+      (client) => this.reserveInRedis(client, account),
+      () => this.reserveInMemory(account),
+    );
     if (lockedMs > 0) {
       const seconds = Math.ceil(lockedMs / 1000);
-      throw new TooManyRequestsException(`Too many failed logins for this account; try again in ${seconds} seconds`, seconds);
+      throw new TooManyRequestsException(`Too many failed password attempts for this account; try again in ${seconds} seconds`, seconds, 'account_locked');
     }
   }
 
   async clear(account: string): Promise<void> {
     if (!this.config.enabled) return;
-    if (this.redis) await this.redis.del(this.key(account));
-    else this.memory.delete(account);
+    await this.redis.run(
+      async (client) => void (await client.del(this.key(account))),
+      () => void this.memory.delete(account),
+    );
   }
 
-  private async reserveInRedis(account: string): Promise<number> {
+  private async reserveInRedis(client: RedisClient, account: string): Promise<number> {
     const { threshold, baseMs, maxMs } = this.config.lockout;
-    const result = await this.redis!.eval(RESERVE, {
+    const result = await client.eval(RESERVE, {
       keys: [this.key(account)],
       arguments: [String(Date.now()), String(threshold), String(baseMs), String(maxMs), String(this.forgetAfterMs)],
     });

@@ -1,6 +1,13 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import { TooManyRequestsException } from '../common/exceptions/too-many-requests.exception.js';
+import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
+import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+
+/** The per-account throttler's key each request was counted under, so that a refusal can give the hit back. */
+const accountHits = new WeakMap<object, string>();
+
+export function accountHitOf(request: object): string | undefined {
+  return accountHits.get(request);
+}
 
 /** The throttler, answering 429 in the common error shape with a plain `Retry-After` header. */
 abstract class RateLimitGuard extends ThrottlerGuard {
@@ -28,4 +35,13 @@ export class GlobalRateLimitGuard extends RateLimitGuard {
 @Injectable()
 export class RouteRateLimitGuard extends RateLimitGuard {
   protected readonly applies = ['ip', 'account'];
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const allowed = await super.handleRequest(props);
+    if (props.throttler.name === 'account') {
+      const request = props.context.switchToHttp().getRequest<object>();
+      accountHits.set(request, props.generateKey(props.context, await props.getTracker(request, props.context), 'account'));
+    }
+    return allowed;
+  }
 }

@@ -1,21 +1,22 @@
 import { ExecutionContext, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
-import { readCookie, REFRESH_COOKIE } from '../auth/decorators/token-transport.decorator.js';
 import { LoginLockoutService } from './login-lockout.service.js';
 import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
-import { RedisModule, REDIS_CLIENT, type RedisClient } from './redis.module.js';
-import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+import { RateLimitStorage } from './rate-limit.storage.js';
+import { RedisFallbackService } from './redis-fallback.service.js';
+import { RedisModule } from './redis.module.js';
+import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
+import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
 
 type Request = FastifyRequest & { user?: { user?: { id?: string } } };
 
-/** The account a request targets: the email in its body, the session of its refresh token, or the caller. */
+/** The account a request targets: the email in its body, or the caller. (Refreshes: see RefreshLimitInterceptor.) */
 export function targetAccount(request: Request): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   if (typeof body?.email === 'string') return `email:${body.email.trim().toLowerCase()}`;
-  const refreshToken = typeof body?.refreshToken === 'string' ? body.refreshToken : readCookie(request.headers.cookie, REFRESH_COOKIE);
-  if (refreshToken) return `session:${refreshToken.split('.')[0]}`;
   const userId = request.user?.user?.id;
   return userId ? `user:${userId}` : undefined;
 }
@@ -38,30 +39,35 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
       limit: (context) => limitOf(context, 'account').limit,
       ttl: (context) => limitOf(context, 'account').ttl,
       getTracker: (req) => targetAccount(req as Request) ?? '',
-      skipIf: (context) => !config.enabled || !ruleOf(context) || !targetAccount(request(context)),
+      skipIf: (context) => !config.enabled || !ruleOf(context) || ruleOf(context) === 'refresh' || !targetAccount(request(context)),
     },
   ];
 }
 
 /**
  * Request limits (@nestjs/throttler) and the login lockout, with their counters in Redis when
- * REDIS_URL is set (shared by every instance) and in memory otherwise. RATE_LIMIT=off turns all off.
+ * REDIS_URL is set and Redis answers (shared by every instance), in memory otherwise. RATE_LIMIT=off
+ * turns all off.
  */
 @Module({
   imports: [
     RedisModule,
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
-      inject: [rateLimitConfig.KEY, REDIS_CLIENT],
-      useFactory: (config: RateLimitConfig, redis: RedisClient | null) => ({
+      inject: [rateLimitConfig.KEY, RedisFallbackService],
+      useFactory: (config: RateLimitConfig, redis: RedisFallbackService) => ({
         throttlers: throttlers(config),
         skipIf: () => !config.enabled,
         setHeaders: false,
-        ...(redis && { storage: new RedisThrottlerStorage(redis, config.redisPrefix) }),
+        storage: new RateLimitStorage(redis, config.redisPrefix),
       }),
     }),
   ],
-  providers: [LoginLockoutService],
+  providers: [
+    LoginLockoutService,
+    { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: RefusalRefundInterceptor },
+  ],
   exports: [LoginLockoutService, RedisModule, ThrottlerModule],
 })
 export class RateLimitModule {}

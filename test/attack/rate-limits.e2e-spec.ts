@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, expectErrorShape, login, PASSWORD, registerUser, uniqueEmail } from '../support/factories.js';
+import { decodeJwt } from '../support/jwt.js';
 import { createTestDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** In memory always; in Redis when REDIS_URL is set (CI sets it: Redis runs on 127.0.0.1:6379). */
@@ -96,6 +97,64 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     expect(forgots).toEqual([202, 202, 429]);
   });
 
+  it('should count forged refresh tokens against their sender, not against the session they name', async () => {
+    const test = await start({ TRUST_PROXY: 'true', RATE_LIMIT_REFRESH_ACCOUNT: '20/1m', RATE_LIMIT_REFRESH_IP: '120/1m' });
+    const victim = await registerUser(test);
+    const sid = decodeJwt(victim.accessToken).payload.sid as string;
+    const refresh = (refreshToken: string, ip: string) => test.http.post('/api/v1/auth/refresh').set('X-Forwarded-For', ip).send({ refreshToken });
+
+    const forged = [];
+    for (let i = 0; i < 25; i++) forged.push((await refresh(`${sid}.${randomBytes(32).toString('base64url')}`, '203.0.113.66')).status);
+    const genuine = await refresh(victim.refreshToken, '198.51.100.20');
+
+    expect(forged).toEqual([...Array<number>(20).fill(401), ...Array<number>(5).fill(429)]);
+    expect(genuine.status).toBe(200);
+    expect((await refresh(genuine.body.refreshToken, '203.0.113.66')).status).toBe(429);
+  });
+
+  it('should not count cookie-mode refreshes without a cookie (a signed-out page asking) as forgeries', async () => {
+    const test = await start({ RATE_LIMIT_REFRESH_ACCOUNT: '5/1m', RATE_LIMIT_REFRESH_IP: '120/1m' });
+    const { refreshToken } = await registerUser(test);
+
+    const signedOut = [];
+    for (let i = 0; i < 8; i++) signedOut.push((await test.http.post('/api/v1/auth/refresh').set('X-Token-Transport', 'cookie').send({})).body.code);
+    const genuine = await test.http.post('/api/v1/auth/refresh').send({ refreshToken });
+
+    expect(signedOut).toEqual(Array<string>(8).fill('refresh_token_missing'));
+    expect(genuine.status).toBe(200);
+  });
+
+  it('should not count registrations refused by validation or the password policy against the email, only against the address', async () => {
+    const test = await start({ RATE_LIMIT_REGISTER_ACCOUNT: '3/10m', RATE_LIMIT_REGISTER_IP: '6/10m' });
+    const email = uniqueEmail('newcomer');
+    const register = (body: Record<string, unknown>) => test.http.post('/api/v1/auth/register').send({ email, ...body });
+
+    const refused = [];
+    for (const body of [{ password: 'password' }, { password: email }, { password: 'short' }, { password: PASSWORD, roles: ['admin'] }, { password: 'qwertyuiop' }]) {
+      refused.push((await register(body)).status);
+    }
+    const accepted = await register({ password: PASSWORD });
+
+    expect(refused).toEqual([400, 400, 400, 400, 400]);
+    expect(accepted.status).toBe(201);
+    expect((await test.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD })).status).toBe(429);
+  });
+
+  it('should not count password changes refused by validation or the password policy against the account', async () => {
+    const test = await start({ RATE_LIMIT_LOGIN_ACCOUNT: '10/1m', RATE_LIMIT_LOGIN_IP: '100/1m' });
+    const { email, accessToken } = await registerUser(test);
+    const change = (newPassword: string) => test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword });
+
+    const refused = [];
+    for (const newPassword of ['password', email, PASSWORD, 'short', 'password', email, PASSWORD, 'short', 'qwertyuiop', 'password', email]) {
+      refused.push((await change(newPassword)).status);
+    }
+    const accepted = await change('a new correct horse battery staple');
+
+    expect(refused).toEqual(Array<number>(11).fill(400));
+    expect(accepted.status).toBe(204);
+  });
+
   it('should lock an account after the threshold, refuse even the right password while locked, and grow the wait', async () => {
     const test = await start({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE: '1s', LOCKOUT_MAX: '4s' });
     const { email } = await registerUser(test);
@@ -106,7 +165,7 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
 
     expect(statuses).toEqual([401, 401, 401]);
     expect(locked.status).toBe(429);
-    expect(locked.body.message).toMatch(/^Too many failed logins for this account; try again in \d+ seconds$/);
+    expect(locked.body.message).toMatch(/^Too many failed password attempts for this account; try again in \d+ seconds$/);
     expect(locked.headers['retry-after']).toBe('1');
     expect((await loginAttempt(test, email, 'wrong password')).body).toEqual(locked.body);
 

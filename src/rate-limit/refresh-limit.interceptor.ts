@@ -1,0 +1,72 @@
+import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InjectThrottlerStorage, normalizeIp } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import { catchError, mergeMap, type Observable } from 'rxjs';
+import { errorCodeOf } from '../common/errors/api.exception.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
+import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+import { rateLimitConfig, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
+import { HOST_REFRESH_COOKIE, readCookie, REFRESH_COOKIE } from '../auth/decorators/token-transport.decorator.js';
+import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
+import type { RateLimitStorage } from './rate-limit.storage.js';
+
+const COUNTERS = 'refresh';
+/** A token that did not prove genuine; not a cookie-mode call without a cookie (a signed-out page asking). */
+const REFUSED = new Set<ErrorCode>(['refresh_token_invalid', 'refresh_token_reused']);
+
+/**
+ * The per-account limit of the refresh route. A refresh token starts with its session id, which is
+ * no secret (every access token carries it), so a request is counted against the session only once
+ * its token proved genuine (the refresh succeeded); a refused token is counted against the
+ * sender's address instead. Either counter past RATE_LIMIT_REFRESH_ACCOUNT refuses further refreshes
+ * of that session, or from that address, until its window ends.
+ */
+@Injectable()
+export class RefreshLimitInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
+    @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (!this.config.enabled || this.reflector.get<RateLimitRule | undefined>(RATE_LIMIT_RULE_KEY, context.getHandler()) !== 'refresh') {
+      return next.handle();
+    }
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const session = presentedSessionId(request);
+    const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
+    await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
+    return next.handle().pipe(
+      mergeMap(async (answer: unknown) => {
+        if (keys.session) await this.count(keys.session);
+        return answer;
+      }),
+      catchError(async (error: unknown) => {
+        if (error instanceof HttpException && REFUSED.has(errorCodeOf(error))) await this.count(keys.sender);
+        throw error;
+      }),
+    );
+  }
+
+  private async refuseIfOver(key: string): Promise<void> {
+    const { hits, msToReset } = await this.storage.peek(key, COUNTERS);
+    if (hits < this.config.rules.refresh.account.limit) return;
+    const seconds = Math.max(1, Math.ceil(msToReset / 1000));
+    throw new TooManyRequestsException(`Too many requests; try again in ${seconds} seconds`, seconds);
+  }
+
+  private async count(key: string): Promise<void> {
+    const { limit, ttl } = this.config.rules.refresh.account;
+    await this.storage.increment(key, ttl, limit, ttl, COUNTERS);
+  }
+}
+
+/** The session id a refresh token starts with (`<session id>.<secret>`), from the body or the cookie. */
+function presentedSessionId(request: FastifyRequest): string | undefined {
+  const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  const cookies = request.headers.cookie;
+  const token = typeof fromBody === 'string' ? fromBody : (readCookie(cookies, HOST_REFRESH_COOKIE) ?? readCookie(cookies, REFRESH_COOKIE));
+  return token ? token.split('.')[0] : undefined;
+}
