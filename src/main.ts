@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
+import { databaseConfig } from './config/database.config.js';
 import { validateConfig } from './config/validate-config.js';
+import { DataDirInUseError, EmbeddedPostgres } from './database/embedded-postgres.js';
 
 try {
   validateConfig();
@@ -11,8 +13,24 @@ try {
   process.exit(1);
 }
 
+// Checked before Nest builds the app: a failure inside it is printed as a stack, twice.
+const { dataDir } = appConfig();
+if (!databaseConfig().url && (await EmbeddedPostgres.isInUse(dataDir))) {
+  new Logger('Database').error(new DataDirInUseError(dataDir).message);
+  process.exit(1);
+}
+
 const app = await createApp();
 app.enableShutdownHooks();
-const { host, port } = app.get<AppConfig>(appConfig.KEY);
+const { host, port, shutdownGraceMs, docsEnabled } = app.get<AppConfig>(appConfig.KEY);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  // Nest closes the app on the signal; a hung dependency (a frozen database) must not hold the exit.
+  process.once(signal, () => {
+    setTimeout(() => {
+      new Logger('Main').warn(`Shutdown did not finish within ${shutdownGraceMs / 1000} s; exiting`);
+      process.exit(1);
+    }, shutdownGraceMs).unref();
+  });
+}
 await app.listen(port, host);
-new Logger('Main').log(`Listening on http://${host}:${port}: API at /api/v1, docs at /docs, health at /health`);
+new Logger('Main').log(`Listening on http://${host}:${port}: API at /api/v1${docsEnabled ? ', docs at /docs' : ''}, health at /health`);

@@ -1,9 +1,27 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.setup.js';
+import { EMBEDDED_POSTGRES } from '../src/database/database.module.js';
+import { DataDirInUseError, EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { bearer, login, registerUser } from './support/factories.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from './support/test-app.js';
+import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
+
+/** The folder of the socket `pg` reaches embedded Postgres on. */
+function socketDir(test: TestApp): string {
+  const { connection } = test.app.get<EmbeddedPostgres>(EMBEDDED_POSTGRES);
+  if (!('host' in connection)) throw new Error('not embedded');
+  return connection.host;
+}
+
+/** Leaves what a process killed while holding the data folder leaves: its lock socket, bound and never closed. */
+function crashWhileHolding(dataDir: string): void {
+  const script = "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))";
+  const child = spawnSync(process.execPath, ['-e', script, join(dataDir, 'pgdata.lock')], { timeout: 10_000 });
+  expect(child.signal).toBe('SIGKILL');
+  expect(statSync(join(dataDir, 'pgdata.lock')).isSocket()).toBe(true);
+}
 
 describe('embedded storage (e2e)', () => {
   let database: TestDatabase;
@@ -31,29 +49,63 @@ describe('embedded storage (e2e)', () => {
     }
   });
 
-  it('should take over a lock left by a process that is gone, even one that had the same PID (a restarted container)', async () => {
-    for (const stalePid of [process.pid, 2 ** 22 + 1]) {
-      writeFileSync(join(database.dataDir, 'pgdata.pid'), String(stalePid));
+  it('should start after a crash that left its lock, and ignore an old lock file naming a live process that is not this service', async () => {
+    crashWhileHolding(database.dataDir);
+    // A reused PID: the old lock file format named a process that is alive but is not the service.
+    writeFileSync(join(database.dataDir, 'pgdata.pid'), String(process.ppid));
 
-      const app = await startTestApp({ database });
+    const app = await startTestApp({ database });
 
-      expect((await app.http.get('/health')).status).toBe(200);
-      await app.close();
-      expect(existsSync(join(database.dataDir, 'pgdata.pid'))).toBe(false);
-    }
+    expect((await app.http.get('/health')).status).toBe(200);
+    await app.close();
+    expect(existsSync(join(database.dataDir, 'pgdata.lock'))).toBe(false);
   });
 
-  it('should refuse a second app on the same data folder while the first runs', async () => {
+  it('should clear the socket folder a crash left, at the next start', async () => {
+    const first = await startTestApp({ database });
+    const folder = socketDir(first);
+    await first.close();
+    expect(existsSync(folder)).toBe(false);
+    // What a crash leaves: the folder, with the socket file in it.
+    mkdirSync(folder);
+    writeFileSync(join(folder, '.s.PGSQL.5432'), '');
+
+    const second = await startTestApp({ database });
+    try {
+      expect(socketDir(second)).toBe(folder);
+      expect((await second.http.get('/health')).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('should refuse a second app on the same data folder while the first runs, saying what to do', async () => {
     const running = await startTestApp({ database });
     const serverUrl = process.env.DATABASE_URL;
     try {
       delete process.env.DATABASE_URL;
       process.env.DATA_DIR = database.dataDir;
-      await expect(createApp({ logger: false })).rejects.toThrow(/is in use by process \d+/);
+      const refusal = createApp({ logger: false });
+      await expect(refusal).rejects.toThrow(DataDirInUseError);
+      await expect(refusal).rejects.toThrow(/another DATA_DIR.*DATABASE_URL/);
     } finally {
       delete process.env.DATA_DIR;
       if (serverUrl) process.env.DATABASE_URL = serverUrl;
       await running.close();
     }
+  });
+
+  it('should lock a data folder whose path is too long for a socket', async () => {
+    const dataDir = join(database.dataDir, 'd'.repeat(120));
+    const first = await EmbeddedPostgres.start(dataDir);
+    try {
+      expect(statSync(join(dataDir, 'pgdata.lock')).isSocket()).toBe(true);
+      await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(true);
+      await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(DataDirInUseError);
+    } finally {
+      await first.stop();
+    }
+    await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(false);
   });
 });

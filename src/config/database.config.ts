@@ -1,6 +1,7 @@
 import { ConfigType, registerAs } from '@nestjs/config';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { readEnv } from './env.js';
+import { readEnv, toSeconds } from './env.js';
 
 class DatabaseEnv {
   @IsOptional()
@@ -11,6 +12,12 @@ class DatabaseEnv {
   @Min(1)
   @Max(100)
   DATABASE_POOL_SIZE: number = 10;
+
+  @Transform(toSeconds)
+  @IsInt({ message: 'DATABASE_QUERY_TIMEOUT must be a duration such as 5 or 5s' })
+  @Min(1)
+  @Max(3600)
+  DATABASE_QUERY_TIMEOUT: number = 5;
 }
 
 export const databaseConfig = registerAs('database', () => {
@@ -19,6 +26,7 @@ export const databaseConfig = registerAs('database', () => {
     /** Undefined means the embedded database under DATA_DIR. */
     url: env.DATABASE_URL || undefined,
     poolSize: env.DATABASE_POOL_SIZE,
+    queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT * 1000,
   };
 });
 

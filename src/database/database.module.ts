@@ -1,7 +1,9 @@
 import { Inject, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
+import { DatabaseStatus } from './database-status.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { typeOrmOptions } from './typeorm-options.js';
 
@@ -26,6 +28,16 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
   }
 }
 
+/** Pending migrations, on one connection without the query timeouts: an index on a big table may take minutes. */
+async function runMigrations(options: DataSourceOptions): Promise<void> {
+  const migrator = await new DataSource({ ...options, poolSize: 1, extra: {} } as DataSourceOptions).initialize();
+  try {
+    await migrator.runMigrations({ transaction: 'each' });
+  } finally {
+    await migrator.destroy();
+  }
+}
+
 @Module({
   imports: [
     EmbeddedPostgresModule,
@@ -33,13 +45,17 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
       imports: [EmbeddedPostgresModule],
       inject: [databaseConfig.KEY, EMBEDDED_POSTGRES],
       useFactory: (db: DatabaseConfig, embedded: EmbeddedPostgres | null) => ({
-        ...(embedded ? typeOrmOptions(embedded.connection, 1) : typeOrmOptions({ url: db.url! }, db.poolSize)),
-        migrationsRun: true,
+        ...(embedded ? typeOrmOptions(embedded.connection, 1, db.queryTimeoutMs) : typeOrmOptions({ url: db.url! }, db.poolSize, db.queryTimeoutMs)),
         // Fail the start at once when the database is unreachable, with the driver's message.
         retryAttempts: 0,
       }),
+      dataSourceFactory: async (options) => {
+        await runMigrations(options!);
+        return new DataSource(options!);
+      },
     }),
   ],
-  exports: [EmbeddedPostgresModule],
+  providers: [DatabaseStatus],
+  exports: [EmbeddedPostgresModule, DatabaseStatus],
 })
 export class DatabaseModule {}

@@ -7,7 +7,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config.js';
 import { databaseConfig } from '../config/database.config.js';
-import { EmbeddedPostgres } from './embedded-postgres.js';
+import { DataDirInUseError, EmbeddedPostgres } from './embedded-postgres.js';
 import { typeOrmOptions } from './typeorm-options.js';
 
 const logger = new Logger('Migrations');
@@ -18,7 +18,11 @@ if (command !== 'run' && command !== 'revert') {
 }
 
 const db = databaseConfig();
-const embedded = db.url ? undefined : await EmbeddedPostgres.start(appConfig().dataDir);
+const embedded = db.url ? undefined : await EmbeddedPostgres.start(appConfig().dataDir).catch((error: unknown) => {
+  if (!(error instanceof DataDirInUseError)) throw error;
+  logger.error(error.message);
+  process.exit(1);
+});
 const dataSource = new DataSource(typeOrmOptions(embedded?.connection ?? { url: db.url ?? '' }, 1));
 try {
   await dataSource.initialize();

@@ -13,8 +13,16 @@ import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentT
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
 
-/** The one TypeORM configuration, used by the app, the migration command and the tests. */
-export function typeOrmOptions(connection: PostgresConnection, poolSize: number): DataSourceOptions {
+/** The client gives up this long after the server should have cancelled the statement itself. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1000;
+
+/**
+ * The one TypeORM configuration, used by the app, the migration command and the tests. With
+ * `queryTimeoutMs` (the app's requests), the server cancels a longer statement, and the client gives
+ * up on an answer that never comes (a frozen server or network), so no request waits on the database
+ * for longer. PGlite ignores `statement_timeout`; the client timeout still applies.
+ */
+export function typeOrmOptions(connection: PostgresConnection, poolSize: number, queryTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
     ...connection,
@@ -28,6 +36,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number)
     installExtensions: false,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     poolSize,
+    ...(queryTimeoutMs && { extra: { statement_timeout: queryTimeoutMs, query_timeout: queryTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS } }),
     // Query text and parameters (hashes, emails) stay out of the logs.
     logging: false,
   };
