@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 
+# Node 22 LTS, the newest 22.x (package.json `engines` needs 22.22.3 or newer), in both stages.
 # Build: all dependencies, compile TypeScript, then keep production dependencies only.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -16,6 +17,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
+COPY --chown=node:node LICENSE ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node public ./public

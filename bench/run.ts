@@ -138,6 +138,7 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     JWT_SECRET: randomBytes(48).toString('base64url'),
     APP_URL: 'https://bench.invalid',
+    MAIL_TRANSPORT: 'outbox',
     BCRYPT_COST: String(COST),
     RATE_LIMIT: 'off',
     DATA_DIR: dataDir,

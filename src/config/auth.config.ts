@@ -108,15 +108,9 @@ class AuthEnv {
 }
 
 export const authConfig = registerAs('auth', () => {
-  const env = readEnv(AuthEnv);
   const production = process.env.NODE_ENV === 'production';
-  const secret = env.JWT_SECRET ? checkSecret(env.JWT_SECRET, production) : devSecret(production);
-  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
-    throw new Error('Invalid configuration:\n  - ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
-  }
-  if (env.ADMIN_PASSWORD !== undefined && Buffer.byteLength(env.ADMIN_PASSWORD) > 72) {
-    throw new Error('Invalid configuration:\n  - ADMIN_PASSWORD must be at most 72 bytes');
-  }
+  const env = readEnv(AuthEnv, process.env, (env) => [...secretProblems(env.JWT_SECRET, production), ...adminProblems(env)]);
+  const secret = env.JWT_SECRET ?? devSecret();
   return {
     jwt: {
       // A KeyObject, built once: jsonwebtoken verifies ~36x faster than with a string secret.
@@ -151,21 +145,22 @@ export const authConfig = registerAs('auth', () => {
 
 export type AuthConfig = ConfigType<typeof authConfig>;
 
-function checkSecret(secret: string, production: boolean): string {
-  if (production && secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`Invalid configuration:\n  - JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`);
-  }
-  if (production && PLACEHOLDER.test(secret)) {
-    throw new Error('Invalid configuration:\n  - JWT_SECRET is a placeholder; set a random value (openssl rand -base64 48)');
-  }
-  return secret;
+function secretProblems(secret: string | undefined, production: boolean): string[] {
+  if (!production) return [];
+  if (!secret) return ['JWT_SECRET is required when NODE_ENV=production'];
+  if (secret.length < MIN_SECRET_LENGTH) return [`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`];
+  if (PLACEHOLDER.test(secret)) return ['JWT_SECRET is a placeholder; set a random value (openssl rand -base64 48)'];
+  return [];
+}
+
+function adminProblems(env: AuthEnv): string[] {
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) return ['ADMIN_EMAIL and ADMIN_PASSWORD must be set together'];
+  if (env.ADMIN_PASSWORD !== undefined && Buffer.byteLength(env.ADMIN_PASSWORD) > 72) return ['ADMIN_PASSWORD must be at most 72 bytes'];
+  return [];
 }
 
 /** Development only: a random secret generated once and kept in DATA_DIR, so tokens survive a restart. */
-function devSecret(production: boolean): string {
-  if (production) {
-    throw new Error('Invalid configuration:\n  - JWT_SECRET is required when NODE_ENV=production');
-  }
+function devSecret(): string {
   const dataDir = resolve(process.env.DATA_DIR || './data');
   const file = join(dataDir, 'jwt-secret');
   try {

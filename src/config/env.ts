@@ -1,25 +1,30 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { ConfigError } from './config-error.js';
 
 /**
  * Reads one config namespace from the environment: converts the strings to the declared types,
- * validates them, and stops the start with a message that names every bad variable.
+ * validates them, applies the namespace's cross-field `rules`, and throws one `ConfigError` that
+ * names every bad variable.
  */
-export function readEnv<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+export function readEnv<T extends object>(
+  schema: new () => T,
+  env: NodeJS.ProcessEnv = process.env,
+  rules?: (values: T) => string[],
+): T {
   // `VAR=` (as compose writes `${VAR:-}`) means unset, so the default applies.
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const values = plainToInstance(schema, set, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = validateSync(values, { skipMissingProperties: false, forbidUnknownValues: false });
-  if (errors.length > 0) {
-    throw new Error(`Invalid configuration:\n${errors.map(describe).join('\n')}`);
-  }
+  const problems = [...errors.map(describe), ...(rules?.(values) ?? [])];
+  if (problems.length > 0) throw new ConfigError(problems);
   return values;
 }
 
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {}).join('; ');
-  return `  - ${error.property}: ${reasons}`;
+  return `${error.property}: ${reasons}`;
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

@@ -1,5 +1,6 @@
 import { appConfig } from './app.config.js';
 import { authConfig } from './auth.config.js';
+import { ConfigError } from './config-error.js';
 import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
@@ -7,7 +8,19 @@ import { rateLimitConfig } from './rate-limit.config.js';
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
 export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig];
 
-/** Reads every namespace once before the app is built, so a bad value stops the start with one clear message. */
+/**
+ * Reads every namespace once before the app is built and throws one `ConfigError` listing every
+ * problem of every namespace, so a bad environment is fixed in one round, not one start per variable.
+ */
 export function validateConfig(): void {
-  for (const namespace of CONFIG_NAMESPACES) namespace();
+  const problems: string[] = [];
+  for (const namespace of CONFIG_NAMESPACES) {
+    try {
+      namespace();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -15,7 +15,7 @@ import { SmtpTransport } from './smtp.transport.js';
       useFactory: (mail: MailConfig, app: AppConfig) => {
         if (mail.smtpUrl) return new SmtpTransport(mail.smtpUrl);
         const outbox = join(app.dataDir, 'outbox');
-        if (app.isProduction) new Logger('Mail').warn(`SMTP_URL is not set: mail is written to ${outbox}, not sent`);
+        if (app.isProduction) new Logger('Mail').warn(`MAIL_TRANSPORT=outbox: mail is written to ${outbox}, not sent`);
         return new OutboxTransport(outbox);
       },
     },

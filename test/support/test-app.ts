@@ -74,6 +74,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_AUDIENCE: undefined,
     APP_URL: TEST_APP_URL,
     SMTP_URL: undefined,
+    MAIL_TRANSPORT: undefined,
+    DOCS_ENABLED: undefined,
     MAIL_FROM: undefined,
     REQUIRE_EMAIL_VERIFICATION: undefined,
     // Functional tests share one client IP; the abuse tests turn the limits on.
