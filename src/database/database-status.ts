@@ -1,9 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { OutageMonitor } from '../common/outage-monitor.js';
 
-/** How often a lost database is tried again, only to tell the log when it is back. */
-const PROBE_INTERVAL_MS = 1000;
+/** Postgres cancelled a statement that ran past DATABASE_QUERY_TIMEOUT: the server answers, it is just slow or waiting on a lock. */
+const STATEMENT_TIMEOUT = '57014';
 
 /**
  * Says when the database is lost and when it is back, once each, instead of a line per failed
@@ -11,41 +12,28 @@ const PROBE_INTERVAL_MS = 1000;
  */
 @Injectable()
 export class DatabaseStatus implements OnApplicationShutdown {
-  private readonly logger = new Logger('Database');
-  private probe?: NodeJS.Timeout;
+  private readonly monitor: OutageMonitor;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  get reachable(): boolean {
-    return this.probe === undefined;
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.monitor = new OutageMonitor(new Logger('Database'), () => dataSource.query('SELECT 1'), {
+      lost: (reason) => `database unreachable: ${reason}`,
+      back: 'database reachable again',
+    });
   }
 
-  /** A request failed because the database could not be reached. */
+  /** A request failed because the database could not be reached (or did not answer in time). */
   unreachable(error: unknown): void {
-    if (this.probe) return;
-    this.logger.warn(`database unreachable: ${describe(error)}`);
-    this.probe = setInterval(() => void this.check(), PROBE_INTERVAL_MS).unref();
+    const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+    if ((driverError as { code?: unknown } | null)?.code === STATEMENT_TIMEOUT) return;
+    this.monitor.lost(describe(driverError));
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.probe);
-  }
-
-  private async check(): Promise<void> {
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      return;
-    }
-    if (!this.probe) return;
-    clearInterval(this.probe);
-    this.probe = undefined;
-    this.logger.log('database reachable again');
+    this.monitor.stop();
   }
 }
 
-function describe(error: unknown): string {
-  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+function describe(driverError: unknown): string {
   const { code, message } = (driverError ?? {}) as { code?: unknown; message?: unknown };
   const text = typeof message === 'string' && message ? message : String(driverError);
   return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;

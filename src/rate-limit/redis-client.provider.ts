@@ -28,12 +28,9 @@ export const redisClientProvider: FactoryProvider<Promise<RedisClient | null>> =
       commandOptions: { timeout: redisTimeoutMs },
       socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) },
     });
-    let lastError = '';
-    client.on('error', (error: Error) => {
-      if (error.message !== lastError) logger.warn(`Redis: ${error.message}`);
-      lastError = error.message;
-    });
-    client.on('ready', () => (lastError = ''));
+    // The outage itself is logged once, by RedisFallbackService, when a command fails; the client's
+    // reconnection errors are detail. A listener is still needed, or an 'error' event would crash the process.
+    client.on('error', (error: Error) => logger.debug(`Redis client: ${error.message}`));
     const connected = client.connect().then(
       () => true,
       () => false,

@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { OutageMonitor } from '../common/outage-monitor.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { REDIS_CLIENT, type RedisClient } from './redis-client.provider.js';
-
-/** How often Redis is asked again, once it has failed, whether it answers. */
-const PROBE_INTERVAL_MS = 1000;
 
 /**
  * Runs the counters' Redis commands with a deadline (REDIS_TIMEOUT_MS). When a command fails or
@@ -13,9 +11,10 @@ const PROBE_INTERVAL_MS = 1000;
  */
 @Injectable()
 export class RedisFallbackService implements OnApplicationShutdown {
-  private readonly logger = new Logger('Redis');
-  private probe: NodeJS.Timeout | undefined;
-  private probing = false;
+  private readonly monitor = new OutageMonitor(new Logger('Redis'), () => this.ping(), {
+    lost: (reason) => `Redis is unreachable or slow (${reason}): rate limits and the login lockout now count in this instance's memory until it answers again`,
+    back: 'Redis answers again: rate limits and the login lockout count in Redis again',
+  });
 
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
@@ -29,7 +28,7 @@ export class RedisFallbackService implements OnApplicationShutdown {
 
   /** True while the counters are in this instance's memory although Redis is configured. */
   get fallenBack(): boolean {
-    return this.probe !== undefined;
+    return this.monitor.down;
   }
 
   async run<T>(inRedis: (redis: RedisClient) => Promise<T>, inMemory: () => T): Promise<T> {
@@ -37,7 +36,7 @@ export class RedisFallbackService implements OnApplicationShutdown {
     try {
       return await this.inTime(inRedis(this.redis));
     } catch (error) {
-      this.fallBack(error);
+      this.monitor.lost(error instanceof Error ? error.message : String(error));
       return inMemory();
     }
   }
@@ -49,8 +48,7 @@ export class RedisFallbackService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.probe);
-    this.probe = undefined;
+    this.monitor.stop();
   }
 
   private async inTime<T>(command: Promise<T>): Promise<T> {
@@ -64,29 +62,6 @@ export class RedisFallbackService implements OnApplicationShutdown {
       return await Promise.race([command, deadline]);
     } finally {
       clearTimeout(timer);
-    }
-  }
-
-  private fallBack(error: unknown): void {
-    if (this.fallenBack) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`Redis is unreachable or slow (${reason}): rate limits and the login lockout now count in this instance's memory until it answers again`);
-    this.probe = setInterval(() => void this.tryAgain(), PROBE_INTERVAL_MS);
-    this.probe.unref();
-  }
-
-  private async tryAgain(): Promise<void> {
-    if (this.probing) return;
-    this.probing = true;
-    try {
-      await this.ping();
-      clearInterval(this.probe);
-      this.probe = undefined;
-      this.logger.log('Redis answers again: rate limits and the login lockout count in Redis again');
-    } catch {
-      // Still down: the next probe asks again.
-    } finally {
-      this.probing = false;
     }
   }
 }
