@@ -100,7 +100,8 @@ describe.runIf(process.env.REDIS_URL)('redis outage (e2e)', () => {
       warn.mockClear();
 
       relay.freeze();
-      // A request still waiting after 5 s fails the test instead of holding it until its own timeout.
+      // A request still waiting after 5 s fails the test instead of holding it until its own timeout; a
+      // hung Redis would hold each one that long, while the deadline plus a loaded machine stays well under 4 s.
       const answers = [
         await timed(test.http.get('/api/v1/auth/me').set(bearer(accessToken)).timeout(5000)),
         await timed(test.http.post('/api/v1/auth/login').send({ email, password }).timeout(5000)),
@@ -112,10 +113,10 @@ describe.runIf(process.env.REDIS_URL)('redis outage (e2e)', () => {
       for (let i = 0; i < 6; i++) locked.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status);
 
       expect(answers.map(({ response }) => response.status)).toEqual([200, 200, 201, 200]);
-      for (const { ms } of answers) expect(ms).toBeLessThan(2000);
+      for (const { ms } of answers) expect(ms).toBeLessThan(4000);
       expect(health.response.status).toBe(503);
       expect(health.response.body.message).toBe('Unhealthy: redis is down');
-      expect(health.ms).toBeLessThan(2000);
+      expect(health.ms).toBeLessThan(4000);
       expect(locked).toEqual([401, 401, 401, 401, 401, 429]);
       expect(fallbackLines(warn)).toHaveLength(1);
 

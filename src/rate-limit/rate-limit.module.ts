@@ -66,8 +66,9 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
   providers: [
     LoginLockoutService,
     { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: RefusalRefundInterceptor },
+    RefusalRefundInterceptor,
+    { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor },
   ],
-  exports: [LoginLockoutService, RedisModule, ThrottlerModule],
+  exports: [LoginLockoutService, RefusalRefundInterceptor, RedisModule, ThrottlerModule],
 })
 export class RateLimitModule {}

@@ -7,7 +7,8 @@ import { errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { rateLimitConfig, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
-import { HOST_REFRESH_COOKIE, readCookie, REFRESH_COOKIE } from '../auth/decorators/token-transport.decorator.js';
+import { readCookie, refreshCookieName } from '../auth/decorators/token-transport.decorator.js';
+import { appConfig, type AppConfig } from '../config/app.config.js';
 import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
 import type { RateLimitStorage } from './rate-limit.storage.js';
 
@@ -26,6 +27,7 @@ const REFUSED = new Set<ErrorCode>(['refresh_token_invalid', 'refresh_token_reus
 export class RefreshLimitInterceptor implements NestInterceptor {
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
     @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
     private readonly reflector: Reflector,
   ) {}
@@ -35,7 +37,7 @@ export class RefreshLimitInterceptor implements NestInterceptor {
       return next.handle();
     }
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const session = presentedSessionId(request);
+    const session = presentedSessionId(request, refreshCookieName(this.app.isProduction));
     const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
     await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
     return next.handle().pipe(
@@ -63,10 +65,12 @@ export class RefreshLimitInterceptor implements NestInterceptor {
   }
 }
 
-/** The session id a refresh token starts with (`<session id>.<secret>`), from the body or the cookie. */
-function presentedSessionId(request: FastifyRequest): string | undefined {
+/**
+ * The session id a refresh token starts with (`<session id>.<secret>`), taken where the refresh route
+ * takes the token: the body, else the one cookie name this environment uses.
+ */
+function presentedSessionId(request: FastifyRequest, cookieName: string): string | undefined {
   const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-  const cookies = request.headers.cookie;
-  const token = typeof fromBody === 'string' ? fromBody : (readCookie(cookies, HOST_REFRESH_COOKIE) ?? readCookie(cookies, REFRESH_COOKIE));
+  const token = typeof fromBody === 'string' ? fromBody : readCookie(request.headers.cookie, cookieName);
   return token ? token.split('.')[0] : undefined;
 }

@@ -22,10 +22,15 @@ export class RefusalRefundInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<object>();
     return next.handle().pipe(
       catchError(async (error: unknown) => {
-        const key = accountHitOf(request);
-        if (key && error instanceof HttpException && REFUNDED.has(errorCodeOf(error))) await this.storage.refund(key, 'account');
+        await this.refundIfRefusal(request, error);
         throw error;
       }),
     );
+  }
+
+  /** Also for refusals raised before interceptors run: a guard that validates its route's body (login). */
+  async refundIfRefusal(request: object, error: unknown): Promise<void> {
+    const key = accountHitOf(request);
+    if (key && error instanceof HttpException && REFUNDED.has(errorCodeOf(error))) await this.storage.refund(key, 'account');
   }
 }

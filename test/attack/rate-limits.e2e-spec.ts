@@ -112,6 +112,36 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     expect((await refresh(genuine.body.refreshToken, '203.0.113.66')).status).toBe(429);
   });
 
+  it('should count a cookie-mode refresh against the session whose cookie was spent, not a decoy cookie of another name', async () => {
+    const test = await start({ RATE_LIMIT_REFRESH_ACCOUNT: '3/1m', RATE_LIMIT_REFRESH_IP: '120/1m' });
+    const victim = await registerUser(test);
+    const decoy = `__Host-auth_refresh=${decodeJwt(victim.accessToken).payload.sid as string}.${randomBytes(32).toString('base64url')}`;
+    let own = (await registerUser(test)).refreshToken;
+
+    const attacker = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await test.http.post('/api/v1/auth/refresh').set('X-Token-Transport', 'cookie').set('Cookie', `${decoy}; auth_refresh=${own}`).send({});
+      attacker.push(response.status);
+      own = decodeURIComponent(/auth_refresh=([^;]+)/.exec(String(response.headers['set-cookie']))?.[1] ?? '');
+    }
+    const genuine = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: victim.refreshToken });
+
+    expect(attacker).toEqual([200, 200, 200]);
+    expect(genuine.status).toBe(200);
+  });
+
+  it('should not count logins refused by validation against the account', async () => {
+    const test = await start({ RATE_LIMIT_LOGIN_ACCOUNT: '3/1m', RATE_LIMIT_LOGIN_IP: '100/1m' });
+    const { email } = await registerUser(test);
+
+    const refused = [];
+    for (let i = 0; i < 5; i++) refused.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'x'.repeat(73) })).body.code);
+    const accepted = await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
+
+    expect(refused).toEqual(Array<string>(5).fill('validation_failed'));
+    expect(accepted.status).toBe(200);
+  });
+
   it('should not count cookie-mode refreshes without a cookie (a signed-out page asking) as forgeries', async () => {
     const test = await start({ RATE_LIMIT_REFRESH_ACCOUNT: '5/1m', RATE_LIMIT_REFRESH_IP: '120/1m' });
     const { refreshToken } = await registerUser(test);
