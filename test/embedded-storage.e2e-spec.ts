@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.setup.js';
@@ -61,10 +62,39 @@ describe('embedded storage (e2e)', () => {
     expect(existsSync(join(database.dataDir, 'pgdata.lock'))).toBe(false);
   });
 
-  it('should clear the socket folder a crash left, at the next start', async () => {
+  it('should let exactly one of two starts racing after a crash hold the data folder', async () => {
+    crashWhileHolding(database.dataDir);
+
+    const starts = await Promise.allSettled([EmbeddedPostgres.start(database.dataDir), EmbeddedPostgres.start(database.dataDir)]);
+
+    const started = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
+    try {
+      expect(started).toHaveLength(1);
+      expect(starts.flatMap((start) => (start.status === 'rejected' ? [start.reason as unknown] : []))).toEqual([expect.any(DataDirInUseError)]);
+      await expect(EmbeddedPostgres.isInUse(database.dataDir)).resolves.toBe(true);
+    } finally {
+      await Promise.all(started.map((embedded) => embedded.stop()));
+    }
+  });
+
+  it('should recover the guard of a stale-lock recovery that crashed', async () => {
+    crashWhileHolding(database.dataDir);
+    const guard = join(database.dataDir, 'pgdata.lock.recovery');
+    mkdirSync(guard);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(guard, minuteAgo, minuteAgo);
+
+    const embedded = await EmbeddedPostgres.start(database.dataDir);
+
+    await embedded.stop();
+    expect(existsSync(guard)).toBe(false);
+  });
+
+  it('should keep its socket folder in the data folder, and clear what a crash left there at the next start', async () => {
     const first = await startTestApp({ database });
     const folder = socketDir(first);
     await first.close();
+    expect(folder).toBe(join(realpathSync(database.dataDir), 'pgsocket'));
     expect(existsSync(folder)).toBe(false);
     // What a crash leaves: the folder, with the socket file in it.
     mkdirSync(folder);
@@ -96,16 +126,31 @@ describe('embedded storage (e2e)', () => {
     }
   });
 
-  it('should lock a data folder whose path is too long for a socket', async () => {
+  it('should lock a data folder whose path is too long for a socket, through private temporary folders it removes', async () => {
     const dataDir = join(database.dataDir, 'd'.repeat(120));
-    const first = await EmbeddedPostgres.start(dataDir);
+    // os.tmpdir() reads TMPDIR on each call: this test's own temporary folder shows what is left behind.
+    const savedTmpdir = process.env.TMPDIR;
+    const tmp = mkdtempSync(join(tmpdir(), 'auth-e2e-tmp-'));
+    process.env.TMPDIR = tmp;
     try {
-      expect(statSync(join(dataDir, 'pgdata.lock')).isSocket()).toBe(true);
-      await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(true);
-      await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(DataDirInUseError);
+      const first = await EmbeddedPostgres.start(dataDir);
+      try {
+        expect(statSync(join(dataDir, 'pgdata.lock')).isSocket()).toBe(true);
+        for (const entry of readdirSync(tmp)) {
+          const stats = lstatSync(join(tmp, entry));
+          expect({ entry, directory: stats.isDirectory(), mode: stats.mode & 0o777 }).toEqual({ entry, directory: true, mode: 0o700 });
+        }
+        await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(true);
+        await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(DataDirInUseError);
+      } finally {
+        await first.stop();
+      }
+      await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(false);
+      expect(readdirSync(tmp)).toEqual([]);
     } finally {
-      await first.stop();
+      if (savedTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmpdir;
+      rmSync(tmp, { recursive: true, force: true });
     }
-    await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(false);
   });
 });
