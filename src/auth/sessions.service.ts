@@ -32,10 +32,11 @@ const SPENT_HASHES_KEPT = 16;
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current
  * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
- * nothing), renews the idle expiry without passing the absolute one, and answers the user. The time
- * of the rotation is the database's, read once the row lock is held (`rotation` is evaluated on the
- * locked row), so a rotation held up by a lock or a slow database starts its reuse window when it
- * commits, not when the request came in.
+ * nothing), renews the idle expiry without passing the absolute one, and answers the user. The reuse
+ * window is measured on the database's clock alone: `rotated_at` is read once the row lock is held
+ * (`rotation` is evaluated on the locked row), so a rotation held up by a lock or a slow database
+ * starts its window when it commits, not when the request came in. Everything compared with the app's
+ * clock (the token's issue time, `last_used_at`, `expires_at`) is the app's `now` ($5).
  */
 const ROTATE_SQL = `
   WITH locked AS MATERIALIZED (
@@ -48,12 +49,12 @@ const ROTATE_SQL = `
   UPDATE sessions s SET
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
     spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
-    rotated_at = r.at, successor_sealed = $4, last_used_at = r.at,
-    expires_at = LEAST(r.at + make_interval(secs => $6), s.absolute_expires_at),
+    rotated_at = r.at, successor_sealed = $4, last_used_at = $5,
+    expires_at = LEAST($5::timestamptz + make_interval(secs => $6), s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
   FROM rotation r, users u
   WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
-  RETURNING s.generation, s.rotated_at, ${USER_COLUMNS}`;
+  RETURNING s.generation, ${USER_COLUMNS}`;
 
 /**
  * The live session under its row lock, with its user, and whether its last rotation is within the
@@ -100,6 +101,12 @@ interface LockedRow extends UserRow {
   rotated_at: Date | null;
   successor_sealed: string | null;
   in_reuse_window: boolean | null;
+}
+
+/** What a retry within the reuse window is handed again; `issuedAt` (ms, app clock) is the access token's iat. */
+interface SealedSuccessor {
+  refreshToken: string;
+  issuedAt?: number;
 }
 
 type RefreshOutcome = { kind: 'issued'; pair: TokenPair; user: User } | { kind: 'invalid' } | { kind: 'reused' };
@@ -213,8 +220,9 @@ export class SessionsService {
   private async rotate(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome | undefined> {
     const next = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
-    const sealed = this.config.refresh.reuseWindow > 0 ? this.tokens.seal({ refreshToken: next.token }) : null;
-    const [rows]: [Array<UserRow & { generation: number; rotated_at: Date }>, number] = await manager.query(ROTATE_SQL, [
+    const successor: SealedSuccessor = { refreshToken: next.token, issuedAt: now.getTime() };
+    const sealed = this.config.refresh.reuseWindow > 0 ? this.tokens.seal(successor) : null;
+    const [rows]: [Array<UserRow & { generation: number }>, number] = await manager.query(ROTATE_SQL, [
       sessionId,
       hash,
       next.hash,
@@ -227,8 +235,8 @@ export class SessionsService {
     const row = rows[0];
     if (!row) return undefined;
     const user = userFrom(row);
-    // Signed at the rotation's own time, as a retry within the window will be: the same access token.
-    return { kind: 'issued', user, pair: this.pair(user, sessionId, next.token, row.generation, row.rotated_at) };
+    // Signed at the sealed issue time, as a retry within the window will be: the same access token.
+    return { kind: 'issued', user, pair: this.pair(user, sessionId, next.token, row.generation, now) };
   }
 
   /**
@@ -249,9 +257,11 @@ export class SessionsService {
     }
 
     if (this.tokens.sameHash(session.previous_token_hash, hash) && session.in_reuse_window && session.rotated_at) {
-      const successor = this.tokens.unseal<{ refreshToken: string }>(session.successor_sealed ?? '');
+      const successor = this.tokens.unseal<SealedSuccessor>(session.successor_sealed ?? '');
       if (successor) {
-        return { kind: 'issued', user, pair: this.pair(user, sessionId, successor.refreshToken, session.generation, session.rotated_at) };
+        // Sealed by an earlier version, which signed that pair at rotated_at.
+        const issuedAt = successor.issuedAt === undefined ? session.rotated_at : new Date(successor.issuedAt);
+        return { kind: 'issued', user, pair: this.pair(user, sessionId, successor.refreshToken, session.generation, issuedAt) };
       }
     }
 

@@ -33,10 +33,11 @@ export class Session {
   @Column({ type: 'integer', default: 0 })
   generation: number;
 
+  /** On the database's clock, and only for measuring the reuse window against it; the app's clock sets the other times. */
   @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
   rotatedAt: Date | null;
 
-  /** The pair handed out by the last rotation, encrypted, so a racing tab can be given the same one. */
+  /** The pair handed out by the last rotation (refresh token and issue time), encrypted, so a racing tab can be given the same one. */
   @Column({ name: 'successor_sealed', type: 'text', nullable: true })
   successorSealed: string | null;
 
