@@ -100,7 +100,7 @@ export class AccountController {
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'The new password breaks the policy or equals the current one' })
   @ApiForbiddenResponse({ description: 'The current password is incorrect' })
-  @ApiErrors('password_incorrect', 'password_policy', 'account_locked')
+  @ApiErrors('password_incorrect', 'password_policy', 'account_locked', 'conflict')
   changePassword(@CurrentUser() auth: AuthUser, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
     return this.account.changePassword(auth, body.currentPassword, body.newPassword, client);
   }
@@ -154,9 +154,9 @@ export class AccountController {
   @ApiOperation({ summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed' })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
-  @ApiErrors('password_incorrect', 'email_unchanged', 'account_locked')
+  @ApiErrors('password_incorrect', 'email_unchanged', 'account_locked', 'conflict')
   async changeEmail(@CurrentUser() auth: AuthUser, @Body() body: ChangeEmailDto, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
-    await this.emailChange.request(auth.user.id, body.newEmail, body.password, client);
+    await this.emailChange.request(auth, body.newEmail, body.password, client);
     return { message: 'If that address can be used, a confirmation link is on its way to it' };
   }
 

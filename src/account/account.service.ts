@@ -33,14 +33,16 @@ export class AccountService {
     if (newPassword === currentPassword) throw new ApiException('password_policy', 'The new password must differ from the current one');
     this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
-    await this.dataSource.transaction(async (manager) => {
-      // Token rows before the user row: the order email-change confirmation locks them in.
+    const email = await this.dataSource.transaction(async (manager) => {
+      // A reset or another change that won the race makes this one a conflict, not a silent overwrite.
+      const current = await this.confirmation.hold(manager, user, auth);
       await spendOneTimeTokens(manager, user.id, 'reset_password', 'change_email');
       await this.users.setPasswordHash(manager, user.id, newHash);
       const ended = await this.sessions.endAll(manager, user.id, 'password_changed', auth.sessionId);
       await this.audit.record({ type: 'password_changed', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
+      return current.email;
     });
-    this.mailer.passwordChanged(user.email, client);
+    this.mailer.passwordChanged(email, client);
   }
 
   /** The account, its sessions and tokens go; the email can be registered again. */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth-user.js';
-import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
+import { OneTimeTokensService, spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -36,13 +36,15 @@ export class EmailVerificationService {
 
   async verify(token: string, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // The user row before the token row, the lock order of every flow that spends links.
+      const pending = await this.oneTimeTokens.check(manager, token, 'verify_email');
+      const user = await this.users.lockById(manager, pending.userId);
       const used = await this.oneTimeTokens.consume(manager, token, 'verify_email');
-      const user = await this.users.findById(used.userId, manager);
       if (!user || user.email !== used.email) {
         throw new ApiException('one_time_token_invalid', 'This token was sent to an address the account no longer uses');
       }
       // The owner of the address has shown up: a pending move to another address is not theirs to keep.
-      await this.oneTimeTokens.spendAll(manager, user.id, 'change_email');
+      await spendOneTimeTokens(manager, user.id, 'change_email');
       await this.users.markEmailVerified(manager, user.id);
       await this.audit.record({ type: 'email_verified', userId: user.id, client }, manager);
     });

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth-user.js';
-import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
+import { OneTimeTokensService, spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
@@ -64,20 +64,20 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
     if (pending.email !== user.email) {
       throw new ApiException('one_time_token_invalid', 'This token was sent to an address the account no longer uses');
     }
+    // The new password may equal the current one: the link proves the inbox, not the password, and
+    // comparing them would let whoever holds a link test guesses of the current password unseen.
     this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
-    if (await this.passwords.verify(newPassword, user.passwordHash)) {
-      throw new ApiException('password_policy', 'The new password must differ from the current one');
-    }
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
+      // The user row before the token rows, the lock order of every flow that spends links.
+      const current = await this.users.findByIdWithPassword(user.id, manager, true);
+      // A deleted account took its tokens with it: this answers that the link is not valid.
       await this.oneTimeTokens.consume(manager, token, 'reset_password');
-      // Whoever asked to move the account elsewhere is locked out by this reset: so is their pending
-      // email change. Token rows before the user row: the order email-change confirmation locks them in.
-      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password', 'change_email');
-      const current = await this.users.getByIdWithPassword(user.id, manager, true);
-      if (current.passwordHash !== user.passwordHash || current.email !== user.email) {
+      if (!current || current.passwordHash !== user.passwordHash || current.email !== user.email) {
         throw new ApiException('conflict', 'The account changed while the new password was being set; ask for a new link');
       }
+      // Whoever asked to move the account elsewhere is locked out by this reset: so is their pending email change.
+      await spendOneTimeTokens(manager, user.id, 'reset_password', 'change_email');
       await this.users.setPasswordHash(manager, user.id, newHash);
       // The link reached the inbox: that proves the address as well as a verification link would.
       await this.users.markEmailVerified(manager, user.id);

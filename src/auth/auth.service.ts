@@ -8,7 +8,7 @@ import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { ClientInfo } from './auth-user.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
-import { OneTimeTokensService } from './one-time-tokens.service.js';
+import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -22,7 +22,6 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
-    private readonly oneTimeTokens: OneTimeTokensService,
     private readonly audit: AuditService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
@@ -64,7 +63,7 @@ export class AuthService {
     const pair = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.findByIdWithPassword(user.id, manager, true);
       if (!current || current.passwordHash !== user.passwordHash || current.disabledAt) throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
-      await this.oneTimeTokens.spendAll(manager, user.id, 'reset_password');
+      await spendOneTimeTokens(manager, user.id, 'reset_password');
       await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
       return this.sessions.start(user, client, manager);
     });

@@ -10,8 +10,10 @@ import { TokensService } from './tokens.service.js';
 const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * Spends the user's outstanding tokens of these purposes inside the caller's transaction. A plain
- * function, not only a method, so that users and sessions (below AuthModule) can call it without a
+ * Spends the user's outstanding tokens of these purposes inside the caller's transaction, which must
+ * already hold the user's row lock: every flow locks the user row before any token row, so flows
+ * cannot deadlock, and an issuing transaction (which holds that lock too) has committed before this
+ * UPDATE looks. A plain function so that users and sessions (below AuthModule) can call it without a
  * module cycle.
  */
 export async function spendOneTimeTokens(manager: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
@@ -35,7 +37,7 @@ export class OneTimeTokensService {
     purpose: OneTimeTokenPurpose,
     newEmail: string | null = null,
   ): Promise<string> {
-    await this.spendAll(manager, user.id, purpose);
+    await spendOneTimeTokens(manager, user.id, purpose);
     const token = randomBytes(32).toString('base64url');
     const now = Date.now();
     await manager.insert(OneTimeToken, {
@@ -68,9 +70,5 @@ export class OneTimeTokensService {
     if (found.usedAt) throw new ApiException('one_time_token_invalid', 'This token has already been used');
     if (found.expiresAt.getTime() <= Date.now()) throw new ApiException('one_time_token_invalid', 'This token has expired');
     return found;
-  }
-
-  spendAll(manager: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
-    return spendOneTimeTokens(manager, userId, ...purposes);
   }
 }

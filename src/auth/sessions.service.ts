@@ -209,11 +209,19 @@ export class SessionsService {
 
   async logoutAll(userId: string, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // The user row first, as every flow that spends mailed links locks it: an email change being
+      // requested meanwhile either commits first (and its link is spent below) or sees its session ended.
+      await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const ended = await this.endAll(manager, userId, 'logout_all');
       // A pending email change was asked for from one of these sessions: it ends with them.
       await spendOneTimeTokens(manager, userId, 'change_email');
       await this.audit.record({ type: 'logout_all', userId, client, detail: { sessions: ended } }, manager);
     });
+  }
+
+  /** Whether the session is live, read in the caller's transaction, past the identity cache. */
+  isLive(manager: EntityManager, sessionId: string): Promise<boolean> {
+    return manager.createQueryBuilder(Session, 'session').where('session.id = :sessionId', { sessionId }).andWhere(LIVE, { now: new Date() }).getExists();
   }
 
   /** The common case, one statement: the presented token is the current one. Undefined when it is not. */

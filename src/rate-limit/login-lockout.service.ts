@@ -47,7 +47,19 @@ export class LoginLockoutService {
     this.forgetAfterMs = Math.max(2 * config.lockout.maxMs, 3_600_000);
   }
 
-  async reserve(account: string): Promise<void> {
+  /**
+   * Every password check goes through here: the attempt counts against the account before `check`
+   * runs (429 while locked), and the count is cleared only when `check` resolves; a refusal (a throw)
+   * keeps it.
+   */
+  async attempt<T>(account: string, check: () => Promise<T>): Promise<T> {
+    await this.reserve(account);
+    const result = await check();
+    await this.clear(account);
+    return result;
+  }
+
+  private async reserve(account: string): Promise<void> {
     if (!this.config.enabled) return;
     const lockedMs = await this.redis.run(
       (client) => this.reserveInRedis(client, account),
@@ -59,7 +71,7 @@ export class LoginLockoutService {
     }
   }
 
-  async clear(account: string): Promise<void> {
+  private async clear(account: string): Promise<void> {
     if (!this.config.enabled) return;
     await this.redis.run(
       async (client) => void (await client.del(this.key(account))),

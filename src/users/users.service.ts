@@ -64,6 +64,14 @@ export class UsersService {
     return (forUpdate ? query.setLock('pessimistic_write') : query).getOne();
   }
 
+  /**
+   * Locks the user's row inside the caller's transaction. Every flow that spends or issues mailed
+   * links takes this lock before touching a token row: one lock order, so none of them deadlock.
+   */
+  lockById(manager: EntityManager, id: string): Promise<User | null> {
+    return manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
   async getByIdWithPassword(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<User> {
     const user = await this.findByIdWithPassword(id, manager, forUpdate);
     if (!user) throw new NotFoundException('User not found');
@@ -96,11 +104,10 @@ export class UsersService {
   /** An admin's change: roles and disabling apply on the user's next request; disabling ends its sessions. */
   async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
-      // A disabled account's mailed links die with it (a pending email change would otherwise survive).
-      // Token rows before user rows: the order email-change confirmation locks them in.
-      if (changes.disabled === true) await spendOneTimeTokens(manager, id, 'verify_email', 'reset_password', 'change_email');
       const admins = await this.lockAdmins(manager);
       const user = await this.lockUser(manager, id);
+      // A disabled account's mailed links die with it (a pending email change would otherwise survive).
+      if (changes.disabled === true) await spendOneTimeTokens(manager, id, 'verify_email', 'reset_password', 'change_email');
       const losesAdmin = changes.roles !== undefined && !changes.roles.includes(Role.Admin);
       if (losesAdmin || changes.disabled === true) this.keepOneAdmin(admins, user);
       const record = (type: 'roles_changed' | 'account_disabled' | 'account_enabled', detail = {}) =>
@@ -185,7 +192,7 @@ export class UsersService {
   }
 
   private async lockUser(manager: EntityManager, id: string): Promise<User> {
-    const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    const user = await this.lockById(manager, id);
     if (!user) throw new NotFoundException('User not found');
     return user;
   }

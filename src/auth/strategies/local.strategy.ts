@@ -17,10 +17,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   }
 
   /** The attempt is counted against the account before the password is checked. */
-  async validate(request: FastifyRequest, email: string, password: string): Promise<User> {
-    await this.lockout.reserve(email);
-    const user = await this.auth.checkCredentials(email, password, clientInfo(request));
-    await this.lockout.clear(email);
-    return user;
+  validate(request: FastifyRequest, email: string, password: string): Promise<User> {
+    return this.lockout.attempt(email, () => this.auth.checkCredentials(email, password, clientInfo(request)));
   }
 }
