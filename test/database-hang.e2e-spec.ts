@@ -1,19 +1,14 @@
 import { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { expectErrorShape, registerUser } from './support/factories.js';
-import { freezableRelay } from './support/frozen-relay.js';
-import { createTestDatabase, startTestApp } from './support/test-app.js';
+import { databaseBehindRelay } from './support/frozen-relay.js';
+import { startTestApp } from './support/test-app.js';
 
 // A relay can stand between the app and a server only; embedded PGlite runs inside the app's process.
 describe.runIf(process.env.DATABASE_URL)('hung database (e2e)', () => {
   it('should answer every request 503 within the query timeout while the database hangs, and recover when it answers', async () => {
-    const database = await createTestDatabase();
-    const target = new URL(database.url!);
-    const relay = await freezableRelay(target.hostname, Number(target.port || 5432));
-    const viaRelay = new URL(database.url!);
-    viaRelay.hostname = '127.0.0.1';
-    viaRelay.port = String(relay.port);
-    const test = await startTestApp({ database: { ...database, url: viaRelay.toString() }, env: { DATABASE_QUERY_TIMEOUT: '1', DATABASE_POOL_SIZE: '2' } });
+    const { database, relay, url } = await databaseBehindRelay();
+    const test = await startTestApp({ database: { ...database, url }, env: { DATABASE_QUERY_TIMEOUT: '1', DATABASE_POOL_SIZE: '2' } });
     try {
       const { email, password } = await registerUser(test);
       // The server cancels a slow statement itself, and the connection stays usable.

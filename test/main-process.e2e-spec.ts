@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freezableRelay } from './support/frozen-relay.js';
+import { databaseBehindRelay } from './support/frozen-relay.js';
 import { createTestDatabase, startTestApp, TEST_JWT_SECRET } from './support/test-app.js';
 
 /** `node dist/main.js` as it runs in production, built without type checks (that is `npm run check`'s job). */
@@ -76,14 +76,9 @@ describe('the service process (e2e)', () => {
 
   // A relay can stand between the app and a server only; embedded PGlite runs inside the app's process.
   it.runIf(process.env.DATABASE_URL)('should exit within SHUTDOWN_GRACE of SIGTERM while the database hangs', async () => {
-    const database = await createTestDatabase();
-    const target = new URL(database.url!);
-    const relay = await freezableRelay(target.hostname, Number(target.port || 5432));
-    const viaRelay = new URL(database.url!);
-    viaRelay.hostname = '127.0.0.1';
-    viaRelay.port = String(relay.port);
+    const { database, relay, url } = await databaseBehindRelay();
     const port = await freePort();
-    const main = startMain({ DATA_DIR: database.dataDir, DATABASE_URL: viaRelay.toString(), PORT: String(port), SHUTDOWN_GRACE: '2' });
+    const main = startMain({ DATA_DIR: database.dataDir, DATABASE_URL: url, PORT: String(port), SHUTDOWN_GRACE: '2' });
     try {
       await expect.poll(() => main.output(), { timeout: 30_000, interval: 100 }).toMatch(/Listening on/);
       relay.freeze();

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createTestDatabase, type TestDatabase } from './test-app.js';
 
 export interface FreezableRelay {
   /** Loopback port the app connects to instead of the target. */
@@ -83,4 +84,15 @@ export async function freezableRelay(host: string, port: number): Promise<Freeza
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A fresh database on DATABASE_URL's server and a relay in front of it; `url` reaches it through the relay. */
+export async function databaseBehindRelay(): Promise<{ database: TestDatabase; relay: FreezableRelay; url: string }> {
+  const database = await createTestDatabase();
+  const target = new URL(database.url!);
+  const relay = await freezableRelay(target.hostname, Number(target.port || 5432));
+  const viaRelay = new URL(database.url!);
+  viaRelay.hostname = '127.0.0.1';
+  viaRelay.port = String(relay.port);
+  return { database, relay, url: viaRelay.toString() };
 }
