@@ -130,7 +130,9 @@ async function main(): Promise<void> {
     databaseUrl = url.toString();
   }
 
-  console.log(`Benchmark: ${availableParallelism()} cores, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${REPEATS} × ${DURATION} s per case, bcrypt cost ${COST}, ${databaseUrl ? 'Postgres server' : 'embedded PGlite'}`);
+  console.log(
+    `Benchmark: ${availableParallelism()} cores, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${REPEATS} × ${DURATION} s per case, bcrypt cost ${COST}, ${databaseUrl ? 'Postgres server' : 'embedded PGlite'}`,
+  );
   const server = await startServer({
     ...process.env,
     NODE_ENV: 'production',
@@ -162,7 +164,12 @@ async function main(): Promise<void> {
 
     // Fresh sessions for every refresh run: the tokens of the last run are spent.
     const freshSessions = () =>
-      Promise.all(Array.from({ length: 16 }, async () => (await post('/api/v1/auth/login', { email, password: PASSWORD })).refreshToken as string));
+      Promise.all(
+        Array.from(
+          { length: 16 },
+          async () => (await post('/api/v1/auth/login', { email, password: PASSWORD })).refreshToken as string,
+        ),
+      );
 
     console.log('Warming up every case…');
     await cannon({ ...bare, duration: WARMUP });
@@ -211,26 +218,63 @@ async function main(): Promise<void> {
       ['POST /auth/refresh', refreshRun],
     ];
     console.log('\n| case | req/s | p50 ms | p99 ms | errors | non-2xx |\n|---|---:|---:|---:|---:|---:|');
-    for (const [name, run] of rows) console.log(`| ${name} | ${run.rps.toFixed(0)} | ${run.p50} | ${run.p99} | ${run.errors} | ${run.non2xx} |`);
-    console.log(`\nbcrypt cost ${COST}: one hash ${hashMs.toFixed(0)} ms (median of 5) × ${cores} cores → login ceiling ${ceiling.toFixed(2)}/s`);
+    for (const [name, run] of rows)
+      console.log(`| ${name} | ${run.rps.toFixed(0)} | ${run.p50} | ${run.p99} | ${run.errors} | ${run.non2xx} |`);
+    console.log(
+      `\nbcrypt cost ${COST}: one hash ${hashMs.toFixed(0)} ms (median of 5) × ${cores} cores → login ceiling ${ceiling.toFixed(2)}/s`,
+    );
 
     const targets = [
-      { target: '/auth/me ≥ 70% of the bare route', measured: meRun.rps / bareRun.rps, met: meRun.rps / bareRun.rps >= 0.7, unit: '%' },
-      { target: 'login ≥ 85% of the login ceiling', measured: loginRun.rps / ceiling, met: loginRun.rps / ceiling >= 0.85, unit: '%' },
-      { target: '/auth/me p99 in a login storm ≤ 2× at rest', measured: stormRun.p99 / meRun.p99, met: stormRun.p99 <= 2 * meRun.p99, unit: '×' },
-      { target: 'refresh ≥ 50% of the bare route', measured: refreshRun.rps / bareRun.rps, met: refreshRun.rps / bareRun.rps >= 0.5, unit: '%' },
-      { target: 'RSS after the run within 20% of after warm-up', measured: rssAfter / rssAfterWarmup, met: rssAfter <= rssAfterWarmup * 1.2, unit: '×' },
+      {
+        target: '/auth/me ≥ 70% of the bare route',
+        measured: meRun.rps / bareRun.rps,
+        met: meRun.rps / bareRun.rps >= 0.7,
+        unit: '%',
+      },
+      {
+        target: 'login ≥ 85% of the login ceiling',
+        measured: loginRun.rps / ceiling,
+        met: loginRun.rps / ceiling >= 0.85,
+        unit: '%',
+      },
+      {
+        target: '/auth/me p99 in a login storm ≤ 2× at rest',
+        measured: stormRun.p99 / meRun.p99,
+        met: stormRun.p99 <= 2 * meRun.p99,
+        unit: '×',
+      },
+      {
+        target: 'refresh ≥ 50% of the bare route',
+        measured: refreshRun.rps / bareRun.rps,
+        met: refreshRun.rps / bareRun.rps >= 0.5,
+        unit: '%',
+      },
+      {
+        target: 'RSS after the run within 20% of after warm-up',
+        measured: rssAfter / rssAfterWarmup,
+        met: rssAfter <= rssAfterWarmup * 1.2,
+        unit: '×',
+      },
     ];
     console.log('\n| target | measured | met |\n|---|---:|:---:|');
     for (const t of targets) {
       const measured = t.unit === '%' ? `${(t.measured * 100).toFixed(0)}%` : `${t.measured.toFixed(2)}×`;
       console.log(`| ${t.target} | ${measured} | ${t.met ? 'yes' : 'no'} |`);
     }
-    console.log(`\nRSS: ${(rssAfterWarmup / 1024).toFixed(0)} MiB after warm-up, ${(rssAfter / 1024).toFixed(0)} MiB after the run`);
+    console.log(
+      `\nRSS: ${(rssAfterWarmup / 1024).toFixed(0)} MiB after warm-up, ${(rssAfter / 1024).toFixed(0)} MiB after the run`,
+    );
 
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ cores, cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { cores, cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets },
+        null,
+        2,
+      ),
+    );
     console.log(`Results: ${file}`);
   } finally {
     server.kill('SIGTERM');

@@ -39,13 +39,18 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   // CORS preflight) gets 415 before any route sees it.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
-  app.setGlobalPrefix('api', { exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'] });
+  app.setGlobalPrefix('api', {
+    exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'],
+  });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   const headers = securityHeaders();
-  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
-    done();
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, reply, done) => {
+      void reply.headers(headers);
+      done();
+    });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
@@ -71,5 +76,7 @@ function setUpSwagger(app: NestFastifyApplication): void {
     // Protected by default, as the API is: public routes opt out with `@Public()`.
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, () => addErrorResponses(SwaggerModule.createDocument(app, document)), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => addErrorResponses(SwaggerModule.createDocument(app, document)), {
+    jsonDocumentUrl: 'docs-json',
+  });
 }

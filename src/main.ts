@@ -33,4 +33,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 await app.listen(port, host);
-new Logger('Main').log(`Listening on http://${host}:${port}: API at /api/v1${docsEnabled ? ', docs at /docs' : ''}, health at /health`);
+new Logger('Main').log(
+  `Listening on http://${host}:${port}: API at /api/v1${docsEnabled ? ', docs at /docs' : ''}, health at /health`,
+);

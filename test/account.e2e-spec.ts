@@ -23,9 +23,12 @@ describe('account lifecycle (e2e)', () => {
 
   const verificationToken = async (email: string, count = 1) =>
     tokenFrom(await waitForMail(test, email, /Verify your email/, count), '/verify-email');
-  const resetToken = async (email: string, count = 1) => tokenFrom(await waitForMail(test, email, /Reset your password/, count), '/reset-password');
+  const resetToken = async (email: string, count = 1) =>
+    tokenFrom(await waitForMail(test, email, /Reset your password/, count), '/reset-password');
   const expireTokensOf = (userId: string) =>
-    test.app.get(DataSource).query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
+    test.app
+      .get(DataSource)
+      .query(`UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
   const me = (token: string) => test.http.get('/api/v1/auth/me').set(bearer(token));
   const refresh = (refreshToken: string) => test.http.post('/api/v1/auth/refresh').send({ refreshToken });
 
@@ -56,7 +59,9 @@ describe('account lifecycle (e2e)', () => {
       expect(requested.body).toEqual({ message: 'A verification link is on its way' });
       const second = await verificationToken(email, 2);
       expect(second).not.toBe(first);
-      expect((await test.http.post('/api/v1/auth/email/verify').send({ token: first })).body.message).toBe('This token has already been used');
+      expect((await test.http.post('/api/v1/auth/email/verify').send({ token: first })).body.message).toBe(
+        'This token has already been used',
+      );
       expect((await test.http.post('/api/v1/auth/email/verify').send({ token: second })).status).toBe(204);
       expect((await test.http.post('/api/v1/auth/email/verify/request').set(bearer(accessToken))).status).toBe(409);
     });
@@ -73,7 +78,12 @@ describe('account lifecycle (e2e)', () => {
       await expireTokensOf(user.id);
       const expired = await test.http.post('/api/v1/auth/email/verify').send({ token });
 
-      expect(foreign.body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'one_time_token_invalid', message: 'This token is for another action' });
+      expect(foreign.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'one_time_token_invalid',
+        message: 'This token is for another action',
+      });
       expect(unknown.body.message).toBe('This token is not valid');
       expect(malformed.body.message).toBe('This token is not valid');
       expect(expired.status).toBe(400);
@@ -102,10 +112,30 @@ describe('account lifecycle (e2e)', () => {
 
     it.each([
       [{ currentPassword: 'not my password', newPassword: NEW_PASSWORD }, 403, 'password_incorrect', 'Password is incorrect'],
-      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 400, 'password_policy', 'The new password must differ from the current one'],
-      [{ currentPassword: PASSWORD, newPassword: 'iloveyou' }, 400, 'password_policy', 'newPassword is too common: it is on a list of the most used passwords'],
-      [{ currentPassword: PASSWORD, newPassword: 'short' }, 400, 'validation_failed', 'newPassword must be at least 8 bytes long (8 ASCII characters)'],
-      [{ currentPassword: PASSWORD, newPassword: 'x'.repeat(73) }, 400, 'validation_failed', 'newPassword must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)'],
+      [
+        { currentPassword: PASSWORD, newPassword: PASSWORD },
+        400,
+        'password_policy',
+        'The new password must differ from the current one',
+      ],
+      [
+        { currentPassword: PASSWORD, newPassword: 'iloveyou' },
+        400,
+        'password_policy',
+        'newPassword is too common: it is on a list of the most used passwords',
+      ],
+      [
+        { currentPassword: PASSWORD, newPassword: 'short' },
+        400,
+        'validation_failed',
+        'newPassword must be at least 8 bytes long (8 ASCII characters)',
+      ],
+      [
+        { currentPassword: PASSWORD, newPassword: 'x'.repeat(73) },
+        400,
+        'validation_failed',
+        'newPassword must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)',
+      ],
       [{ currentPassword: '', newPassword: NEW_PASSWORD }, 400, 'validation_failed', 'currentPassword must not be empty'],
     ])('should refuse %j', async (body, status, code, message) => {
       const { accessToken } = await registerUser(test);
@@ -124,11 +154,18 @@ describe('account lifecycle (e2e)', () => {
       const confirm = confirmation.confirm.bind(confirmation);
       const spy = vi.spyOn(confirmation, 'confirm').mockImplementationOnce(async (...args) => {
         const checked = await confirm(...args);
-        await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword: 'the winning passphrase' }).expect(204);
+        await test.http
+          .post('/api/v1/auth/password/change')
+          .set(bearer(accessToken))
+          .send({ currentPassword: PASSWORD, newPassword: 'the winning passphrase' })
+          .expect(204);
         return checked;
       });
 
-      const response = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+      const response = await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
       spy.mockRestore();
 
       expect(response.status).toBe(409);
@@ -141,10 +178,16 @@ describe('account lifecycle (e2e)', () => {
       const { accessToken } = await registerUser(test, { email: uniqueEmail('lovelace-ada') });
       const [namePart] = ((await me(accessToken)).body.email as string).split('@');
 
-      const response = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword: namePart });
+      const response = await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: PASSWORD, newPassword: namePart });
 
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ code: 'password_policy', message: ['newPassword must not be your email address or its name part'] });
+      expect(response.body).toMatchObject({
+        code: 'password_policy',
+        message: ['newPassword must not be your email address or its name part'],
+      });
     });
 
     it('should mail the account address that the password was changed, when and from which client, without secrets', async () => {
@@ -164,7 +207,8 @@ describe('account lifecycle (e2e)', () => {
       expect(notice.text).toContain("If this wasn't you");
       expect(notice.html).toContain('Evil/1.0 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
       expect(notice.html).not.toContain('<script>');
-      for (const secret of [PASSWORD, NEW_PASSWORD, accessToken, refreshToken]) expect(JSON.stringify(notice)).not.toContain(secret);
+      for (const secret of [PASSWORD, NEW_PASSWORD, accessToken, refreshToken])
+        expect(JSON.stringify(notice)).not.toContain(secret);
     });
   });
 
@@ -213,7 +257,10 @@ describe('account lifecycle (e2e)', () => {
       const common = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: 'iloveyou' });
       const same = await test.http.post('/api/v1/auth/password/reset').send({ token, newPassword: PASSWORD });
 
-      expect(common.body).toMatchObject({ code: 'password_policy', message: ['newPassword is too common: it is on a list of the most used passwords'] });
+      expect(common.body).toMatchObject({
+        code: 'password_policy',
+        message: ['newPassword is too common: it is on a list of the most used passwords'],
+      });
       expect(same.status).toBe(204);
       await login(test, email, PASSWORD);
     });
@@ -265,7 +312,10 @@ describe('account lifecycle (e2e)', () => {
       const { accessToken } = await registerUser(test);
 
       const renamed = await test.http.patch('/api/v1/users/me').set(bearer(accessToken)).send({ name: ' Ada ' });
-      const escalate = await test.http.patch('/api/v1/users/me').set(bearer(accessToken)).send({ name: 'Ada', roles: ['admin'] });
+      const escalate = await test.http
+        .patch('/api/v1/users/me')
+        .set(bearer(accessToken))
+        .send({ name: 'Ada', roles: ['admin'] });
 
       expect(renamed.status).toBe(200);
       expect(renamed.body).toMatchObject({ name: 'Ada', roles: ['user'] });
@@ -279,7 +329,10 @@ describe('account lifecycle (e2e)', () => {
       const { email, accessToken } = await registerUser(test);
       const newEmail = uniqueEmail('moved');
 
-      const requested = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: newEmail.toUpperCase(), password: PASSWORD });
+      const requested = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: newEmail.toUpperCase(), password: PASSWORD });
 
       expect(requested.status).toBe(202);
       expect((await me(accessToken)).body.email).toBe(email);
@@ -303,7 +356,11 @@ describe('account lifecycle (e2e)', () => {
         await test.http.post('/api/v1/auth/password/forgot').send({ email }).expect(202);
         await resetToken(email);
         const newEmail = uniqueEmail('moved');
-        await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail, password: PASSWORD }).expect(202);
+        await test.http
+          .post('/api/v1/users/me/email')
+          .set(bearer(accessToken))
+          .send({ newEmail, password: PASSWORD })
+          .expect(202);
         const token = tokenFrom(await waitForMail(test, newEmail, /Confirm your new email/), '/confirm-email');
         // The change starts once the confirmation holds its first lock, and the confirmation goes on once the change waits on a lock.
         const users = test.app.get(UsersService);
@@ -333,7 +390,10 @@ describe('account lifecycle (e2e)', () => {
       const { accessToken } = await registerUser(test);
       const before = (await mailsTo(test, owner.email)).length;
 
-      const response = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: owner.email, password: PASSWORD });
+      const response = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: owner.email, password: PASSWORD });
 
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ message: 'If that address can be used, a confirmation link is on its way to it' });
@@ -361,8 +421,16 @@ describe('account lifecycle (e2e)', () => {
       const owner = await registerUser(test);
       const { accessToken } = await registerUser(test);
 
-      await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: owner.email, password: PASSWORD }).expect(202);
-      await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail('free'), password: PASSWORD }).expect(202);
+      await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: owner.email, password: PASSWORD })
+        .expect(202);
+      await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: uniqueEmail('free'), password: PASSWORD })
+        .expect(202);
 
       const events = await test.http.get('/api/v1/auth/events').set(bearer(accessToken));
       const [free, taken] = (events.body.items as Array<{ type: string; detail: unknown }>).slice(0, 2);
@@ -373,8 +441,14 @@ describe('account lifecycle (e2e)', () => {
     it('should refuse a wrong password and the current address', async () => {
       const { email, accessToken } = await registerUser(test);
 
-      const wrong = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail(), password: 'not it at all' });
-      const same = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: email, password: PASSWORD });
+      const wrong = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: uniqueEmail(), password: 'not it at all' });
+      const same = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: email, password: PASSWORD });
 
       expect(wrong.status).toBe(403);
       expect(wrong.body.code).toBe('password_incorrect');
@@ -423,8 +497,14 @@ describe('account lifecycle (e2e)', () => {
       const tooLong = 'must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)';
 
       const deletion = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: longer });
-      const emailChange = await test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail(), password: longer });
-      const change = await test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: longer, newPassword: NEW_PASSWORD });
+      const emailChange = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(accessToken))
+        .send({ newEmail: uniqueEmail(), password: longer });
+      const change = await test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: longer, newPassword: NEW_PASSWORD });
       const empty = await test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password: '' });
 
       expect(deletion.status).toBe(400);
@@ -487,7 +567,10 @@ describe('admin account controls (e2e)', () => {
   it('should disable an account at once: live tokens stop, login and refresh are refused; enabling lets it log in again', async () => {
     const target = await registerUser(test);
 
-    const disabled = await test.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true });
+    const disabled = await test.http
+      .patch(`/api/v1/users/${target.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ disabled: true });
 
     expect(disabled.status).toBe(200);
     expect(disabled.body.disabled).toBe(true);
@@ -507,7 +590,11 @@ describe('admin account controls (e2e)', () => {
 
   it('should keep a user’s events for admins, including role changes and after deletion, and refuse them to others', async () => {
     const target = await registerUser(test);
-    await test.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ roles: ['user', 'admin'] }).expect(200);
+    await test.http
+      .patch(`/api/v1/users/${target.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ roles: ['user', 'admin'] })
+      .expect(200);
     await test.http.delete(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).expect(204);
     const other = await registerUser(test);
 
@@ -521,8 +608,14 @@ describe('admin account controls (e2e)', () => {
   });
 
   it('should not let the last admin be disabled or delete itself', async () => {
-    const disable = await test.http.patch(`/api/v1/users/${admin.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true });
-    const remove = await test.http.delete('/api/v1/users/me').set(bearer(admin.accessToken)).send({ password: 'an admin password' });
+    const disable = await test.http
+      .patch(`/api/v1/users/${admin.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ disabled: true });
+    const remove = await test.http
+      .delete('/api/v1/users/me')
+      .set(bearer(admin.accessToken))
+      .send({ password: 'an admin password' });
 
     expect(disable.status).toBe(409);
     expect(remove.status).toBe(409);

@@ -17,7 +17,9 @@ describe('auth (e2e)', () => {
 
   describe('POST /api/v1/auth/register', () => {
     it('should create the user and answer a token response that is not cached', async () => {
-      const response = await test.http.post('/api/v1/auth/register').send({ email: '  Grace.Hopper@Example.COM ', password: PASSWORD, name: ' Grace ' });
+      const response = await test.http
+        .post('/api/v1/auth/register')
+        .send({ email: '  Grace.Hopper@Example.COM ', password: PASSWORD, name: ' Grace ' });
 
       expect(response.status).toBe(201);
       expect(response.headers['cache-control']).toBe('no-store');
@@ -75,11 +77,17 @@ describe('auth (e2e)', () => {
     it.each([
       [{ email: 'not-an-email', password: PASSWORD }, 'email must be a valid email address'],
       [{ email: uniqueEmail(), password: 'short' }, 'password must be at least 8 bytes long (8 ASCII characters)'],
-      [{ email: uniqueEmail(), password: 'é'.repeat(37) }, 'password must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)'],
+      [
+        { email: uniqueEmail(), password: 'é'.repeat(37) },
+        'password must be at most 72 bytes in UTF-8 (bcrypt ignores the rest)',
+      ],
       [{ email: uniqueEmail(), password: PASSWORD, roles: ['admin'] }, 'property roles should not exist'],
       [{ email: uniqueEmail(), password: PASSWORD, id: '00000000-0000-4000-8000-000000000000' }, 'property id should not exist'],
       [{ email: uniqueEmail(), password: 12345678 }, 'password must be a string'],
-      [{ email: uniqueEmail(), password: PASSWORD, name: 'x'.repeat(101) }, 'name must be shorter than or equal to 100 characters'],
+      [
+        { email: uniqueEmail(), password: PASSWORD, name: 'x'.repeat(101) },
+        'name must be shorter than or equal to 100 characters',
+      ],
       [{ email: uniqueEmail(), password: PASSWORD, name: '   ' }, 'name must not be empty'],
       [{ password: PASSWORD }, 'email must be a string'],
     ])('should answer 400 naming the problem for %j', async (body, message) => {
@@ -129,7 +137,12 @@ describe('auth (e2e)', () => {
 
       expect(wrong.status).toBe(401);
       expect(unknown.status).toBe(401);
-      expect(wrong.body).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'invalid_credentials', message: 'Invalid email or password' });
+      expect(wrong.body).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'invalid_credentials',
+        message: 'Invalid email or password',
+      });
       expect(unknown.body).toEqual(wrong.body);
     });
 
@@ -166,15 +179,17 @@ describe('auth (e2e)', () => {
       expect(response.body).toMatchObject({ code: 'invalid_credentials', message: 'Invalid email or password' });
     });
 
-    it.each([[{}], [{ email: 'a@b.co' }], [{ email: 42, password: PASSWORD }], [{ email: 'a@b.co', password: PASSWORD, remember: true }]])(
-      'should answer 400 for the malformed body %j',
-      async (body) => {
-        const response = await test.http.post('/api/v1/auth/login').send(body);
+    it.each([
+      [{}],
+      [{ email: 'a@b.co' }],
+      [{ email: 42, password: PASSWORD }],
+      [{ email: 'a@b.co', password: PASSWORD, remember: true }],
+    ])('should answer 400 for the malformed body %j', async (body) => {
+      const response = await test.http.post('/api/v1/auth/login').send(body);
 
-        expect(response.status).toBe(400);
-        expectErrorShape(response.body, 400);
-      },
-    );
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400);
+    });
   });
 
   describe('GET /api/v1/auth/me', () => {
@@ -286,7 +301,9 @@ describe('auth (e2e)', () => {
     ])('should answer 401 for %s', async (_case, token) => {
       const { accessToken } = await registerUser(test);
 
-      const response = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: token === 'ACCESS' ? accessToken : token });
+      const response = await test.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: token === 'ACCESS' ? accessToken : token });
 
       expect(response.status).toBe(401);
       expect(response.body.message).toBe('Invalid or expired refresh token');
@@ -372,7 +389,10 @@ describe('auth (e2e)', () => {
     it('should end another session of the caller by id', async () => {
       const { email, accessToken } = await registerUser(test);
       const other = await login(test, email);
-      const sessions = (await test.http.get('/api/v1/auth/sessions').set(bearer(accessToken))).body as Array<{ id: string; current: boolean }>;
+      const sessions = (await test.http.get('/api/v1/auth/sessions').set(bearer(accessToken))).body as Array<{
+        id: string;
+        current: boolean;
+      }>;
       const otherId = sessions.find((s) => !s.current)!.id;
 
       const response = await test.http.delete(`/api/v1/auth/sessions/${otherId}`).set(bearer(accessToken));
@@ -386,7 +406,9 @@ describe('auth (e2e)', () => {
 
     it('should answer 404 for another user’s session and leave it alive', async () => {
       const victim = await registerUser(test);
-      const victimSessions = (await test.http.get('/api/v1/auth/sessions').set(bearer(victim.accessToken))).body as Array<{ id: string }>;
+      const victimSessions = (await test.http.get('/api/v1/auth/sessions').set(bearer(victim.accessToken))).body as Array<{
+        id: string;
+      }>;
       const attacker = await registerUser(test);
 
       const response = await test.http.delete(`/api/v1/auth/sessions/${victimSessions[0].id}`).set(bearer(attacker.accessToken));
@@ -411,7 +433,9 @@ describe('auth with the refresh reuse window off (e2e)', () => {
   let test: TestApp;
 
   beforeAll(async () => {
-    test = await startTestApp({ env: { JWT_REFRESH_REUSE_WINDOW: '0', JWT_ISSUER: 'https://auth.test', JWT_AUDIENCE: 'test-api' } });
+    test = await startTestApp({
+      env: { JWT_REFRESH_REUSE_WINDOW: '0', JWT_ISSUER: 'https://auth.test', JWT_AUDIENCE: 'test-api' },
+    });
   });
 
   afterAll(async () => {

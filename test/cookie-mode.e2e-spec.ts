@@ -44,7 +44,10 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
   });
 
   it('should set the cookie at registration in cookie mode too', async () => {
-    const response = await test.http.post('/api/v1/auth/register').set(COOKIE_MODE).send({ email: uniqueEmail(), password: PASSWORD });
+    const response = await test.http
+      .post('/api/v1/auth/register')
+      .set(COOKIE_MODE)
+      .send({ email: uniqueEmail(), password: PASSWORD });
 
     expect(response.status).toBe(201);
     expect(response.body.refreshToken).toBeUndefined();
@@ -66,7 +69,8 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
 
   it('should refuse a cookie refresh from another origin, and accept this origin and APP_URL', async () => {
     const { cookie } = await loginInCookieMode();
-    const call = (origin: string) => test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', cookie).set('Origin', origin).send({});
+    const call = (origin: string) =>
+      test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', cookie).set('Origin', origin).send({});
 
     const evil = await call('https://evil.example');
     const lookalike = await call(`https://${new URL(test.url).host}.evil.example`);
@@ -76,15 +80,34 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
     const own = await call(new URL(test.url).origin);
     expect(own.status).toBe(200);
     const nextCookie = refreshCookie(own.headers['set-cookie'])!.split(';')[0];
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', nextCookie).set('Origin', TEST_APP_URL).send({})).status).toBe(200);
+    expect(
+      (
+        await test.http
+          .post('/api/v1/auth/refresh')
+          .set(COOKIE_MODE)
+          .set('Cookie', nextCookie)
+          .set('Origin', TEST_APP_URL)
+          .send({})
+      ).status,
+    ).toBe(200);
   });
 
   it('should not use the cookie without the custom header: a cross-site form post can neither refresh nor log out', async () => {
     const { cookie, response } = await loginInCookieMode();
     const form = 'refreshToken=';
 
-    const formRefresh = await test.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set('Origin', 'https://evil.example').type('form').send(form);
-    const formLogout = await test.http.post('/api/v1/auth/logout').set('Cookie', cookie).set('Origin', 'https://evil.example').type('form').send(form);
+    const formRefresh = await test.http
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', cookie)
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send(form);
+    const formLogout = await test.http
+      .post('/api/v1/auth/logout')
+      .set('Cookie', cookie)
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send(form);
     const noHeader = await test.http.post('/api/v1/auth/refresh').set('Cookie', cookie).send({});
 
     expect(formRefresh.status).toBe(415);
@@ -98,16 +121,26 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
   it('should clear the cookie on logout, and the session’s refresh token stops working', async () => {
     const { cookie, response } = await loginInCookieMode();
 
-    const logout = await test.http.post('/api/v1/auth/logout').set(bearer(response.body.accessToken)).set(COOKIE_MODE).set('Cookie', cookie);
+    const logout = await test.http
+      .post('/api/v1/auth/logout')
+      .set(bearer(response.body.accessToken))
+      .set(COOKIE_MODE)
+      .set('Cookie', cookie);
 
     expect(logout.status).toBe(204);
-    expect(refreshCookie(logout.headers['set-cookie'])).toMatch(/^auth_refresh=; Path=\/api\/v1\/auth; Max-Age=0; HttpOnly; SameSite=Strict/);
+    expect(refreshCookie(logout.headers['set-cookie'])).toMatch(
+      /^auth_refresh=; Path=\/api\/v1\/auth; Max-Age=0; HttpOnly; SameSite=Strict/,
+    );
     expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', cookie).send({})).status).toBe(401);
   });
 
   it('should answer 401 in cookie mode without a cookie, and ignore a malformed one', async () => {
     const missing = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).send({});
-    const malformed = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', 'auth_refresh=%E0%A4%A').send({});
+    const malformed = await test.http
+      .post('/api/v1/auth/refresh')
+      .set(COOKIE_MODE)
+      .set('Cookie', 'auth_refresh=%E0%A4%A')
+      .send({});
 
     expect(missing.status).toBe(401);
     expect(missing.body.code).toBe('refresh_token_missing');
@@ -126,8 +159,12 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
       expect(response.body.code).toBe('bad_request');
       expect(refreshCookie(response.headers['set-cookie'])).toBeUndefined();
     }
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(200);
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', planted.cookie).send({})).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(
+      200,
+    );
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', planted.cookie).send({})).status).toBe(
+      200,
+    );
   });
 
   it('should refuse logout and logout-all with two refresh cookies, ending no session', async () => {
@@ -137,13 +174,19 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
     const accessToken = victim.response.body.accessToken as string;
 
     const logout = await test.http.post('/api/v1/auth/logout').set(bearer(accessToken)).set(COOKIE_MODE).set('Cookie', cookies);
-    const logoutAll = await test.http.post('/api/v1/auth/logout-all').set(bearer(accessToken)).set(COOKIE_MODE).set('Cookie', cookies);
+    const logoutAll = await test.http
+      .post('/api/v1/auth/logout-all')
+      .set(bearer(accessToken))
+      .set(COOKIE_MODE)
+      .set('Cookie', cookies);
 
     expect([logout.status, logout.body.code]).toEqual([400, 'bad_request']);
     expect([logoutAll.status, logoutAll.body.code]).toEqual([400, 'bad_request']);
     expect(refreshCookie(logout.headers['set-cookie'])).toBeUndefined();
     expect((await test.http.get('/api/v1/auth/me').set(bearer(accessToken))).status).toBe(200);
-    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', victim.cookie).send({})).status).toBe(
+      200,
+    );
   });
 });
 
@@ -156,7 +199,9 @@ describe('refresh cookie in production (e2e)', () => {
       const response = await login();
 
       const header = refreshCookie(response.headers['set-cookie'], '__Host-auth_refresh')!;
-      expect(header).toMatch(/^__Host-auth_refresh=[0-9a-f-]{36}\.[\w-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/);
+      expect(header).toMatch(
+        /^__Host-auth_refresh=[0-9a-f-]{36}\.[\w-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/,
+      );
       expect(refreshCookie(response.headers['set-cookie'])).toBeUndefined();
       const cookie = header.split(';')[0];
       const planted = `auth_refresh=${cookie.slice(cookie.indexOf('=') + 1)}`;

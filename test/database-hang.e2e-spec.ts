@@ -8,7 +8,10 @@ import { startTestApp } from './support/test-app.js';
 describe.runIf(process.env.DATABASE_URL)('hung database (e2e)', () => {
   it('should answer every request 503 within the query timeout while the database hangs, and recover when it answers', async () => {
     const { database, relay, url } = await databaseBehindRelay();
-    const test = await startTestApp({ database: { ...database, url }, env: { DATABASE_QUERY_TIMEOUT: '1', DATABASE_POOL_SIZE: '2' } });
+    const test = await startTestApp({
+      database: { ...database, url },
+      env: { DATABASE_QUERY_TIMEOUT: '1', DATABASE_POOL_SIZE: '2' },
+    });
     try {
       const { email, password } = await registerUser(test);
       // The server cancels a slow statement itself, and the connection stays usable.
@@ -31,7 +34,12 @@ describe.runIf(process.env.DATABASE_URL)('hung database (e2e)', () => {
       }
 
       relay.thaw();
-      await expect.poll(async () => (await test.http.post('/api/v1/auth/login').send({ email, password })).status, { timeout: 10_000, interval: 200 }).toBe(200);
+      await expect
+        .poll(async () => (await test.http.post('/api/v1/auth/login').send({ email, password })).status, {
+          timeout: 10_000,
+          interval: 200,
+        })
+        .toBe(200);
     } finally {
       relay.thaw();
       await test.close();

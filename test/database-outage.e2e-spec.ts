@@ -25,7 +25,12 @@ describe('database outage (e2e)', () => {
     try {
       const health = await test.http.get('/health');
       expect(health.status).toBe(503);
-      expect(health.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'service_unavailable', message: 'Unhealthy: database is down' });
+      expect(health.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'service_unavailable',
+        message: 'Unhealthy: database is down',
+      });
 
       const login = await test.http.post('/api/v1/auth/login').send({ email, password });
       expect(login.status).toBe(503);
@@ -60,9 +65,15 @@ async function timed<T>(request: PromiseLike<T>): Promise<{ response: T; ms: num
 describe.runIf(process.env.REDIS_URL)('redis outage (e2e)', () => {
   const startWithRelay = async (relay: FreezableRelay) =>
     startTestApp({
-      env: { RATE_LIMIT: 'on', REDIS_URL: `redis://127.0.0.1:${relay.port}`, REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`, REDIS_TIMEOUT_MS: '500' },
+      env: {
+        RATE_LIMIT: 'on',
+        REDIS_URL: `redis://127.0.0.1:${relay.port}`,
+        REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`,
+        REDIS_TIMEOUT_MS: '500',
+      },
     });
-  const fallbackLines = (warn: MockInstance) => warn.mock.calls.filter(([message]) => /count in this instance's memory/.test(String(message)));
+  const fallbackLines = (warn: MockInstance) =>
+    warn.mock.calls.filter(([message]) => /count in this instance's memory/.test(String(message)));
 
   afterEach(() => {
     vi.restoreAllMocks();
@@ -110,7 +121,8 @@ describe.runIf(process.env.REDIS_URL)('redis outage (e2e)', () => {
       ];
       const health = await timed(test.http.get('/health').timeout(5000));
       const locked = [];
-      for (let i = 0; i < 6; i++) locked.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status);
+      for (let i = 0; i < 6; i++)
+        locked.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status);
 
       expect(answers.map(({ response }) => response.status)).toEqual([200, 200, 201, 200]);
       for (const { ms } of answers) expect(ms).toBeLessThan(4000);

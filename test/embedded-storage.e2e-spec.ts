@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +81,9 @@ describe('embedded storage (e2e)', () => {
     const started = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
     try {
       expect(started).toHaveLength(1);
-      expect(starts.flatMap((start) => (start.status === 'rejected' ? [start.reason as unknown] : []))).toEqual([expect.any(DataDirInUseError)]);
+      expect(starts.flatMap((start) => (start.status === 'rejected' ? [start.reason as unknown] : []))).toEqual([
+        expect.any(DataDirInUseError),
+      ]);
       await expect(EmbeddedPostgres.isInUse(database.dataDir)).resolves.toBe(true);
     } finally {
       await Promise.all(started.map((embedded) => embedded.stop()));
@@ -138,7 +151,11 @@ describe('embedded storage (e2e)', () => {
         expect(statSync(join(dataDir, 'pgdata.lock')).isSocket()).toBe(true);
         for (const entry of readdirSync(tmp)) {
           const stats = lstatSync(join(tmp, entry));
-          expect({ entry, directory: stats.isDirectory(), mode: stats.mode & 0o777 }).toEqual({ entry, directory: true, mode: 0o700 });
+          expect({ entry, directory: stats.isDirectory(), mode: stats.mode & 0o777 }).toEqual({
+            entry,
+            directory: true,
+            mode: 0o700,
+          });
         }
         await expect(EmbeddedPostgres.isInUse(dataDir)).resolves.toBe(true);
         await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(DataDirInUseError);

@@ -4,7 +4,10 @@ import { decodeJwt, forgeJwt } from './support/jwt.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { ERROR_CODES } from '../src/common/errors/error-codes.js';
 
-type Response = { description: string; content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, { value: { code: string } }> }> };
+type Response = {
+  description: string;
+  content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, { value: { code: string } }> }>;
+};
 type OpenApi = {
   paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; responses: Record<string, Response> }>>;
   components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> };
@@ -36,7 +39,10 @@ describe('error answers a client can tell apart (e2e)', () => {
       const response = await me();
 
       expect(response.status).toBe(401);
-      expect(response.body).toMatchObject({ code: 'token_missing', message: 'Send the access token as Authorization: Bearer <token>' });
+      expect(response.body).toMatchObject({
+        code: 'token_missing',
+        message: 'Send the access token as Authorization: Bearer <token>',
+      });
       expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
     });
 
@@ -55,7 +61,9 @@ describe('error answers a client can tell apart (e2e)', () => {
     });
 
     it('should answer token_invalid for a token with a bad signature', async () => {
-      const response = await me(`Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(user.accessToken).payload, 'another key')}`);
+      const response = await me(
+        `Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(user.accessToken).payload, 'another key')}`,
+      );
 
       expect(response.status).toBe(401);
       expect(response.body.code).toBe('token_invalid');
@@ -64,7 +72,10 @@ describe('error answers a client can tell apart (e2e)', () => {
 
     it('should answer token_expired for an expired token', async () => {
       const now = Math.floor(Date.now() / 1000);
-      const expired = forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...decodeJwt(user.accessToken).payload, iat: now - 3600, exp: now - 600 });
+      const expired = forgeJwt(
+        { alg: 'HS256', typ: 'JWT' },
+        { ...decodeJwt(user.accessToken).payload, iat: now - 3600, exp: now - 600 },
+      );
       const response = await me(`Bearer ${expired}`);
 
       expect(response.status).toBe(401);
@@ -90,7 +101,12 @@ describe('error answers a client can tell apart (e2e)', () => {
       const response = await test.http.post('/api/v1/auth/login').send({ email: user.email, password: 'not the password' });
 
       expect(response.status).toBe(401);
-      expect(response.body).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'invalid_credentials', message: 'Invalid email or password' });
+      expect(response.body).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'invalid_credentials',
+        message: 'Invalid email or password',
+      });
       expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
     });
 
@@ -99,7 +115,9 @@ describe('error answers a client can tell apart (e2e)', () => {
 
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_failed');
-      expect(response.body.message).toEqual(expect.arrayContaining(['email must be a valid email address', 'property extra should not exist']));
+      expect(response.body.message).toEqual(
+        expect.arrayContaining(['email must be a valid email address', 'property extra should not exist']),
+      );
     });
 
     it('should answer email_taken for a registered address', async () => {
@@ -110,7 +128,10 @@ describe('error answers a client can tell apart (e2e)', () => {
     });
 
     it('should answer unsupported_media_type saying to send JSON', async () => {
-      const response = await test.http.post('/api/v1/auth/login').set('Content-Type', 'application/x-www-form-urlencoded').send('email=a&password=b');
+      const response = await test.http
+        .post('/api/v1/auth/login')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('email=a&password=b');
 
       expect(response.status).toBe(415);
       expect(response.body.code).toBe('unsupported_media_type');
@@ -136,12 +157,15 @@ describe('error answers a client can tell apart (e2e)', () => {
   });
 
   describe('caching', () => {
-    it.each(['/api/v1/auth/me', '/api/v1/auth/sessions', '/api/v1/auth/events'])('should answer %s with Cache-Control: no-store', async (path) => {
-      const response = await test.http.get(path).set(bearer(user.accessToken));
+    it.each(['/api/v1/auth/me', '/api/v1/auth/sessions', '/api/v1/auth/events'])(
+      'should answer %s with Cache-Control: no-store',
+      async (path) => {
+        const response = await test.http.get(path).set(bearer(user.accessToken));
 
-      expect(response.status).toBe(200);
-      expect(response.headers['cache-control']).toBe('no-store');
-    });
+        expect(response.status).toBe(200);
+        expect(response.headers['cache-control']).toBe('no-store');
+      },
+    );
 
     it('should answer the admin reads with Cache-Control: no-store', async () => {
       for (const path of ['/api/v1/users', `/api/v1/users/${user.user.id}`, `/api/v1/users/${user.user.id}/events`]) {
@@ -174,11 +198,15 @@ describe('error answers a client can tell apart (e2e)', () => {
   describe('look-alike text', () => {
     it.each(['\u200b', '\u2060', '\u00ad', '\u202e', '\ufeff'])('should refuse an email holding %j', async (character) => {
       const [local, domain] = uniqueEmail().split('@');
-      const response = await test.http.post('/api/v1/auth/register').send({ email: `${local}${character}@${domain}`, password: PASSWORD });
+      const response = await test.http
+        .post('/api/v1/auth/register')
+        .send({ email: `${local}${character}@${domain}`, password: PASSWORD });
 
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_failed');
-      expect(response.body.message).toContain('email must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)');
+      expect(response.body.message).toContain(
+        'email must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)',
+      );
     });
 
     it('should refuse a name holding an invisible or direction-changing character', async () => {
@@ -186,7 +214,9 @@ describe('error answers a client can tell apart (e2e)', () => {
         const response = await test.http.patch('/api/v1/users/me').set(bearer(user.accessToken)).send({ name });
 
         expect(response.status, JSON.stringify(name)).toBe(400);
-        expect(response.body.message).toContain('name must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)');
+        expect(response.body.message).toContain(
+          'name must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)',
+        );
       }
     });
 
@@ -215,10 +245,18 @@ describe('error answers a client can tell apart (e2e)', () => {
       for (const [path, item] of Object.entries(openApi.paths)) {
         for (const [method, operation] of Object.entries(item)) {
           for (const [status, response] of Object.entries(operation.responses).filter(([status]) => Number(status) >= 400)) {
-            expect(response.content?.['application/json']?.schema?.$ref, `${method} ${path} ${status}`).toBe('#/components/schemas/ErrorResponse');
+            expect(response.content?.['application/json']?.schema?.$ref, `${method} ${path} ${status}`).toBe(
+              '#/components/schemas/ErrorResponse',
+            );
           }
           const bearerRoute = !(operation.security ?? []).some((requirement) => Object.keys(requirement).length === 0);
-          if (bearerRoute) expect(codesOf(operation.responses['401']), `${method} ${path}`).toEqual(['token_missing', 'token_invalid', 'token_expired', 'session_ended']);
+          if (bearerRoute)
+            expect(codesOf(operation.responses['401']), `${method} ${path}`).toEqual([
+              'token_missing',
+              'token_invalid',
+              'token_expired',
+              'session_ended',
+            ]);
         }
       }
     });

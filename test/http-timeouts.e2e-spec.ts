@@ -34,7 +34,8 @@ describe('HTTP timeouts (e2e)', () => {
   });
 
   it('should answer 408 in the common shape and close the connection when a body stalls', async () => {
-    const head = 'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    const head =
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
     const { answer, elapsed, hung } = await sendThenStall(test.url, `${head}{"email":"`, 10_000);
 
     expect(hung).toBe(false);

@@ -45,7 +45,15 @@ async function freePort(): Promise<number> {
 describe('the service process (e2e)', () => {
   beforeAll(async () => {
     // Others' work in progress may not type-check; --noCheck still emits it.
-    await promisify(execFile)(join('node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--noCheck', '--sourceMap', 'false', '--outDir', BUILD]);
+    await promisify(execFile)(join('node_modules', '.bin', 'tsc'), [
+      '-p',
+      'tsconfig.build.json',
+      '--noCheck',
+      '--sourceMap',
+      'false',
+      '--outDir',
+      BUILD,
+    ]);
     // The app reads `public/` beside its build folder, as `dist/` has it.
     try {
       symlinkSync(join('..', '..', 'public'), join(BUILD, '..', 'public'), 'dir');

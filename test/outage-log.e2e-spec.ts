@@ -31,7 +31,9 @@ describe('what the log says during a database outage (e2e)', () => {
     } finally {
       await cut.end();
     }
-    await expect.poll(() => lines.filter((line) => line === 'database reachable again').length, { timeout: 10_000, interval: 100 }).toBe(1);
+    await expect
+      .poll(() => lines.filter((line) => line === 'database reachable again').length, { timeout: 10_000, interval: 100 })
+      .toBe(1);
 
     const outageLines = lines.filter((line) => /database|unavailable/i.test(line));
     expect(outageLines).toHaveLength(2);

@@ -5,7 +5,10 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 type OpenApi = {
   paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; requestBody?: unknown }>>;
   security?: Array<Record<string, string[]>>;
-  components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, { properties?: Record<string, unknown> }> };
+  components: {
+    securitySchemes: Record<string, { type: string; scheme: string }>;
+    schemas: Record<string, { properties?: Record<string, unknown> }>;
+  };
 };
 
 /** The only routes anyone may call without a token. */
@@ -89,7 +92,9 @@ describe('platform (e2e)', () => {
     });
 
     it('should list every route of the API', () => {
-      const routes = Object.entries(openApi.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+      const routes = Object.entries(openApi.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+      );
 
       expect(routes.sort()).toEqual(
         [
@@ -151,7 +156,10 @@ describe('platform (e2e)', () => {
 
   describe('errors', () => {
     it('should answer malformed JSON with 400 in the error shape', async () => {
-      const response = await test.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b.co",');
+      const response = await test.http
+        .post('/api/v1/auth/login')
+        .set('Content-Type', 'application/json')
+        .send('{"email": "a@b.co",');
 
       expect(response.status).toBe(400);
       expectErrorShape(response.body, 400);
@@ -159,14 +167,19 @@ describe('platform (e2e)', () => {
     });
 
     it('should answer a body over the 16 KiB limit with 413', async () => {
-      const response = await test.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD, name: 'x'.repeat(20_000) });
+      const response = await test.http
+        .post('/api/v1/auth/register')
+        .send({ email: uniqueEmail(), password: PASSWORD, name: 'x'.repeat(20_000) });
 
       expect(response.status).toBe(413);
       expectErrorShape(response.body, 413);
     });
 
     it('should answer a body that is not JSON with 415', async () => {
-      const response = await test.http.post('/api/v1/auth/register').set('Content-Type', 'application/xml').send('<email>a@b.co</email>');
+      const response = await test.http
+        .post('/api/v1/auth/register')
+        .set('Content-Type', 'application/xml')
+        .send('<email>a@b.co</email>');
 
       expect(response.status).toBe(415);
       expectErrorShape(response.body, 415);
@@ -199,8 +212,12 @@ describe('platform (e2e)', () => {
 
     it('should answer SQL-looking input as plain data', async () => {
       const email = `x'--${uniqueEmail()}`;
-      const response = await test.http.post('/api/v1/auth/login').send({ email: "' OR 1=1 --@example.com", password: "' OR '1'='1" });
-      const register = await test.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, name: "Robert'); DROP TABLE users;--" });
+      const response = await test.http
+        .post('/api/v1/auth/login')
+        .send({ email: "' OR 1=1 --@example.com", password: "' OR '1'='1" });
+      const register = await test.http
+        .post('/api/v1/auth/register')
+        .send({ email, password: PASSWORD, name: "Robert'); DROP TABLE users;--" });
 
       expect([400, 401]).toContain(response.status);
       expect([201, 400]).toContain(register.status);

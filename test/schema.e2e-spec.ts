@@ -45,7 +45,11 @@ describe('migrations (e2e)', () => {
   it('should keep email unique whatever its case, even for a direct insert', async () => {
     await dataSource.query("INSERT INTO users (email, password_hash) VALUES ('case@example.com', 'x')");
 
-    await expect(dataSource.query("INSERT INTO users (email, password_hash) VALUES ('Case@example.com', 'x')")).rejects.toThrow(/CHK_users_email_lower/);
-    await expect(dataSource.query("INSERT INTO users (email, password_hash) VALUES ('case@example.com', 'y')")).rejects.toThrow(/UQ_users_email/);
+    await expect(dataSource.query("INSERT INTO users (email, password_hash) VALUES ('Case@example.com', 'x')")).rejects.toThrow(
+      /CHK_users_email_lower/,
+    );
+    await expect(dataSource.query("INSERT INTO users (email, password_hash) VALUES ('case@example.com', 'y')")).rejects.toThrow(
+      /UQ_users_email/,
+    );
   });
 });

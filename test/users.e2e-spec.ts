@@ -52,7 +52,10 @@ describe('users administration (e2e)', () => {
       for (let i = 0; i < 3; i++) await registerUser(test, { email: `${tag}-${i}@example.com` });
 
       const first = await test.http.get('/api/v1/users').query({ search: tag, limit: 2, page: 1 }).set(bearer(admin.accessToken));
-      const second = await test.http.get('/api/v1/users').query({ search: tag, limit: 2, page: 2 }).set(bearer(admin.accessToken));
+      const second = await test.http
+        .get('/api/v1/users')
+        .query({ search: tag, limit: 2, page: 2 })
+        .set(bearer(admin.accessToken));
 
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ total: 3, page: 1, limit: 2 });
@@ -80,12 +83,15 @@ describe('users administration (e2e)', () => {
       expect(response.body).toMatchObject({ page: 1, limit: 20 });
     });
 
-    it.each([{ limit: 101 }, { limit: 0 }, { page: 0 }, { page: 'two' }, { sort: 'email' }])('should answer 400 for the query %j', async (query) => {
-      const response = await test.http.get('/api/v1/users').query(query).set(bearer(admin.accessToken));
+    it.each([{ limit: 101 }, { limit: 0 }, { page: 0 }, { page: 'two' }, { sort: 'email' }])(
+      'should answer 400 for the query %j',
+      async (query) => {
+        const response = await test.http.get('/api/v1/users').query(query).set(bearer(admin.accessToken));
 
-      expect(response.status).toBe(400);
-      expectErrorShape(response.body, 400);
-    });
+        expect(response.status).toBe(400);
+        expectErrorShape(response.body, 400);
+      },
+    );
   });
 
   describe('GET /api/v1/users/:id', () => {
@@ -113,20 +119,30 @@ describe('users administration (e2e)', () => {
       const target = await registerUser(test);
       expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(403);
 
-      const promoted = await test.http.patch(`/api/v1/users/${target.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(admin.accessToken));
+      const promoted = await test.http
+        .patch(`/api/v1/users/${target.user.id}`)
+        .send({ roles: ['user', 'admin'] })
+        .set(bearer(admin.accessToken));
 
       expect(promoted.status).toBe(200);
       expect(promoted.body.roles).toEqual(['user', 'admin']);
       expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(200);
 
-      await test.http.patch(`/api/v1/users/${target.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+      await test.http
+        .patch(`/api/v1/users/${target.user.id}`)
+        .send({ roles: ['user'] })
+        .set(bearer(admin.accessToken))
+        .expect(200);
       expect((await test.http.get('/api/v1/users').set(bearer(target.accessToken))).status).toBe(403);
     });
 
     it('should change the name', async () => {
       const { user } = await registerUser(test);
 
-      const response = await test.http.patch(`/api/v1/users/${user.id}`).send({ name: '  New Name ' }).set(bearer(admin.accessToken));
+      const response = await test.http
+        .patch(`/api/v1/users/${user.id}`)
+        .send({ name: '  New Name ' })
+        .set(bearer(admin.accessToken));
 
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id: user.id, name: 'New Name' });
@@ -157,7 +173,10 @@ describe('users administration (e2e)', () => {
     });
 
     it('should not let the last admin lose the admin role', async () => {
-      const response = await test.http.patch(`/api/v1/users/${admin.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken));
+      const response = await test.http
+        .patch(`/api/v1/users/${admin.user.id}`)
+        .send({ roles: ['user'] })
+        .set(bearer(admin.accessToken));
 
       expect(response.status).toBe(409);
       expectErrorShape(response.body, 409);
@@ -176,12 +195,16 @@ describe('users administration (e2e)', () => {
       expect((await test.http.get('/api/v1/auth/me').set(bearer(target.accessToken))).status).toBe(401);
       expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: other.refreshToken })).status).toBe(401);
       expect((await test.http.get(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken))).status).toBe(404);
-      expect((await test.http.post('/api/v1/auth/login').send({ email: target.email, password: target.password })).status).toBe(401);
+      expect((await test.http.post('/api/v1/auth/login').send({ email: target.email, password: target.password })).status).toBe(
+        401,
+      );
       await registerUser(test, { email: target.email });
     });
 
     it('should answer 404 for an unknown user', async () => {
-      const response = await test.http.delete('/api/v1/users/00000000-0000-4000-8000-000000000000').set(bearer(admin.accessToken));
+      const response = await test.http
+        .delete('/api/v1/users/00000000-0000-4000-8000-000000000000')
+        .set(bearer(admin.accessToken));
 
       expect(response.status).toBe(404);
     });
@@ -190,24 +213,50 @@ describe('users administration (e2e)', () => {
       const second = await registerUser(test);
       const third = await registerUser(test);
       for (const extra of [second, third]) {
-        await test.http.patch(`/api/v1/users/${extra.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(admin.accessToken)).expect(200);
+        await test.http
+          .patch(`/api/v1/users/${extra.user.id}`)
+          .send({ roles: ['user', 'admin'] })
+          .set(bearer(admin.accessToken))
+          .expect(200);
       }
-      await test.http.patch(`/api/v1/users/${third.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+      await test.http
+        .patch(`/api/v1/users/${third.user.id}`)
+        .send({ roles: ['user'] })
+        .set(bearer(admin.accessToken))
+        .expect(200);
 
       const responses = await Promise.all(
-        [admin.user.id, second.user.id].map((id) => test.http.patch(`/api/v1/users/${id}`).send({ roles: ['user'] }).set(bearer(third.accessToken))),
+        [admin.user.id, second.user.id].map((id) =>
+          test.http
+            .patch(`/api/v1/users/${id}`)
+            .send({ roles: ['user'] })
+            .set(bearer(third.accessToken)),
+        ),
       );
 
       expect(responses.map((r) => r.status)).toEqual([403, 403]);
       const racing = await Promise.all(
-        [admin.user.id, second.user.id].map((id) => test.http.patch(`/api/v1/users/${id}`).send({ roles: ['user'] }).set(bearer(second.accessToken))),
+        [admin.user.id, second.user.id].map((id) =>
+          test.http
+            .patch(`/api/v1/users/${id}`)
+            .send({ roles: ['user'] })
+            .set(bearer(second.accessToken)),
+        ),
       );
       expect(racing.map((r) => r.status).sort()).toEqual([200, 409]);
 
       // Back to one admin, the original one, for the tests that follow.
       if (racing[0].status === 200) {
-        await test.http.patch(`/api/v1/users/${admin.user.id}`).send({ roles: ['user', 'admin'] }).set(bearer(second.accessToken)).expect(200);
-        await test.http.patch(`/api/v1/users/${second.user.id}`).send({ roles: ['user'] }).set(bearer(admin.accessToken)).expect(200);
+        await test.http
+          .patch(`/api/v1/users/${admin.user.id}`)
+          .send({ roles: ['user', 'admin'] })
+          .set(bearer(second.accessToken))
+          .expect(200);
+        await test.http
+          .patch(`/api/v1/users/${second.user.id}`)
+          .send({ roles: ['user'] })
+          .set(bearer(admin.accessToken))
+          .expect(200);
       }
     });
 
@@ -238,9 +287,9 @@ describe('admin bootstrap on an existing account (e2e)', () => {
       await verifying.app.get(DataSource).query('UPDATE users SET email_verified_at = now() WHERE id = $1', [user.id]);
       await verifying.close();
 
-      await expect(startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: 'some other passphrase' } })).rejects.toThrow(
-        /refusing to make it admin/,
-      );
+      await expect(
+        startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: 'some other passphrase' } }),
+      ).rejects.toThrow(/refusing to make it admin/);
 
       const second = await startTestApp({ database, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
       try {

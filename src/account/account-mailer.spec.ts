@@ -42,10 +42,17 @@ describe(AccountMailer.name, () => {
     const { sent, accountMailer } = mailer();
     const at = new Date('2025-03-04T05:06:07Z');
 
-    accountMailer.passwordChanged('ada@example.com', { userAgent: '<img src=x onerror=alert(1)>', ip: '203.0.113.9' }, 'changed', at);
+    accountMailer.passwordChanged(
+      'ada@example.com',
+      { userAgent: '<img src=x onerror=alert(1)>', ip: '203.0.113.9' },
+      'changed',
+      at,
+    );
 
     expect(sent[0]).toMatchObject({ to: 'ada@example.com', subject: 'Your password was changed' });
-    expect(sent[0].text).toContain('The password of your account was changed on Tue, 04 Mar 2025 05:06:07 GMT, from "<img src=x onerror=alert(1)>" at 203.0.113.9.');
+    expect(sent[0].text).toContain(
+      'The password of your account was changed on Tue, 04 Mar 2025 05:06:07 GMT, from "<img src=x onerror=alert(1)>" at 203.0.113.9.',
+    );
     expect(sent[0].text).toContain("If this wasn't you, choose a new password at once");
     expect(sent[0].text).toContain('https://app.example.com');
     expect(sent[0].html).toContain('&quot;&lt;img src=x onerror=alert(1)&gt;&quot;');
@@ -57,7 +64,9 @@ describe(AccountMailer.name, () => {
 
     accountMailer.passwordChanged('ada@example.com', { userAgent: null, ip: null }, 'reset');
 
-    expect(sent[0].text).toMatch(/^The password of your account was reset with a link mailed to this address on .+ GMT, from an unknown client\./);
+    expect(sent[0].text).toMatch(
+      /^The password of your account was reset with a link mailed to this address on .+ GMT, from an unknown client\./,
+    );
   });
 
   it('should escape the new address in the change notice', () => {

@@ -80,7 +80,10 @@ export class AccountMailer {
   }
 
   emailChanged(to: string, newEmail: string): void {
-    this.sendNotice(to, 'Your email address was changed', [`The email address of your account was changed to ${newEmail}.`, 'If you did not do this, contact us at once.']);
+    this.sendNotice(to, 'Your email address was changed', [
+      `The email address of your account was changed to ${newEmail}.`,
+      'If you did not do this, contact us at once.',
+    ]);
   }
 
   /** After a password change or reset: the account address hears of it, with when and from where. */
@@ -106,7 +109,16 @@ export class AccountMailer {
 
   private sendLink({ to, subject, intro, action, path, token, validFor, outro }: LinkMail): void {
     const link = `${this.config.appUrl}${path}?token=${token}`;
-    const text = [intro, '', `${action}: ${link}`, '', `Or enter this code: ${token}`, '', `The link works once, for ${describe(validFor)}.`, outro].join('\n');
+    const text = [
+      intro,
+      '',
+      `${action}: ${link}`,
+      '',
+      `Or enter this code: ${token}`,
+      '',
+      `The link works once, for ${describe(validFor)}.`,
+      outro,
+    ].join('\n');
     const html = [
       `<p>${escapeHtml(intro)}</p>`,
       `<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,

@@ -39,7 +39,9 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordRecoveryService } from './password-recovery.service.js';
 import { RegistrationService } from './registration.service.js';
 
-const BAD_TOKEN = { description: 'The token is not valid, has expired, was already used, or is for another action (the message says which)' };
+const BAD_TOKEN = {
+  description: 'The token is not valid, has expired, was already used, or is for another action (the message says which)',
+};
 
 @ApiTags('account')
 @ApiExtraModels(TokenResponseDto, RegistrationPendingDto)
@@ -59,12 +61,20 @@ export class AccountController {
   @RateLimit('register')
   @Post('auth/register')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create an account, mail a verification link, and start a session (unless verification is required first)' })
-  @ApiCreatedResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(RegistrationPendingDto) }] } })
+  @ApiOperation({
+    summary: 'Create an account, mail a verification link, and start a session (unless verification is required first)',
+  })
+  @ApiCreatedResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(RegistrationPendingDto) }] },
+  })
   @ApiBadRequestResponse({ description: 'Invalid email, password or name, or an unknown field' })
   @ApiConflictResponse({ description: 'Email is already registered' })
   @ApiErrors('email_taken', 'password_policy', 'bad_request')
-  async register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto | RegistrationPendingDto> {
+  async register(
+    @Body() body: RegisterDto,
+    @Client() client: ClientInfo,
+    @Transport() transport: TokenTransport,
+  ): Promise<TokenResponseDto | RegistrationPendingDto> {
     const registered = await this.registration.register(body, client);
     return 'accessToken' in registered ? this.cookies.deliver(transport, registered) : registered;
   }
@@ -151,11 +161,17 @@ export class AccountController {
   @RateLimit('verify')
   @Post('users/me/email')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed' })
+  @ApiOperation({
+    summary: 'Ask to change the email address: a link goes to the new one, and nothing changes until it is followed',
+  })
   @ApiAcceptedResponse({ type: AcceptedResponseDto })
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
   @ApiErrors('password_incorrect', 'email_unchanged', 'account_locked', 'conflict')
-  async changeEmail(@CurrentUser() auth: AuthUser, @Body() body: ChangeEmailDto, @Client() client: ClientInfo): Promise<AcceptedResponseDto> {
+  async changeEmail(
+    @CurrentUser() auth: AuthUser,
+    @Body() body: ChangeEmailDto,
+    @Client() client: ClientInfo,
+  ): Promise<AcceptedResponseDto> {
     await this.emailChange.request(auth, body.newEmail, body.password, client);
     return { message: 'If that address can be used, a confirmation link is on its way to it' };
   }
@@ -168,7 +184,11 @@ export class AccountController {
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
   @ApiConflictResponse({ description: 'The last active admin cannot be deleted' })
   @ApiErrors('password_incorrect', 'last_admin', 'account_locked')
-  deleteAccount(@CurrentUser() auth: AuthUser, @Body() body: PasswordConfirmationDto, @Client() client: ClientInfo): Promise<void> {
+  deleteAccount(
+    @CurrentUser() auth: AuthUser,
+    @Body() body: PasswordConfirmationDto,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
     return this.account.deleteAccount(auth.user.id, body.password, client);
   }
 }

@@ -30,7 +30,8 @@ export class AccountService {
    */
   async changePassword(auth: AuthUser, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     const user = await this.confirmation.confirm(auth.user.id, currentPassword);
-    if (newPassword === currentPassword) throw new ApiException('password_policy', 'The new password must differ from the current one');
+    if (newPassword === currentPassword)
+      throw new ApiException('password_policy', 'The new password must differ from the current one');
     this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
     const email = await this.dataSource.transaction(async (manager) => {

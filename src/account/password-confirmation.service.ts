@@ -30,7 +30,8 @@ export class PasswordConfirmationService {
     const user = await this.users.findByIdWithPassword(userId);
     if (!user) throw new ApiException('session_ended', SESSION_ENDED);
     await this.lockout.attempt(user.email, async () => {
-      if (!(await this.passwords.verify(password, user.passwordHash))) throw new ApiException('password_incorrect', 'Password is incorrect');
+      if (!(await this.passwords.verify(password, user.passwordHash)))
+        throw new ApiException('password_incorrect', 'Password is incorrect');
     });
     return user;
   }

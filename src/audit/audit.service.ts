@@ -16,7 +16,10 @@ export interface AuditRecord {
 export class AuditService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record({ type, userId, client, detail = {} }: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async record(
+    { type, userId, client, detail = {} }: AuditRecord,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
     await manager.insert(AuditEvent, { type, userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, detail });
   }
 

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
@@ -46,7 +58,12 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiForbiddenResponse({ description: 'Right password, but the account is disabled or its email is not verified yet' })
   @ApiErrors('invalid_credentials', 'account_disabled', 'email_not_verified', 'account_locked', 'bad_request')
-  async login(@Body() _body: LoginDto, @CurrentUser() user: User, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
+  async login(
+    @Body() _body: LoginDto,
+    @CurrentUser() user: User,
+    @Client() client: ClientInfo,
+    @Transport() transport: TokenTransport,
+  ): Promise<TokenResponseDto> {
     return this.cookies.deliver(transport, await this.auth.login(user, client));
   }
 
@@ -59,7 +76,11 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiForbiddenResponse({ description: 'Cookie mode from another site' })
   @ApiErrors('refresh_token_missing', 'refresh_token_invalid', 'refresh_token_reused', 'bad_request', 'cross_site_request')
-  async refresh(@Body() body: RefreshDto, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<TokenResponseDto> {
+  async refresh(
+    @Body() body: RefreshDto,
+    @Client() client: ClientInfo,
+    @Transport() transport: TokenTransport,
+  ): Promise<TokenResponseDto> {
     const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport, body.refreshToken), client);
     return this.cookies.deliver(transport, TokenResponseDto.from(user, pair));
   }
@@ -69,7 +90,11 @@ export class AuthController {
   @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working at once' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request')
-  async logout(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
+  async logout(
+    @CurrentUser() auth: AuthUser,
+    @Client() client: ClientInfo,
+    @Transport() transport: TokenTransport,
+  ): Promise<void> {
     await this.sessions.end(auth.user.id, auth.sessionId, 'logout', client);
     this.cookies.clear(transport);
   }
@@ -79,7 +104,11 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the caller' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request')
-  async logoutAll(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Transport() transport: TokenTransport): Promise<void> {
+  async logoutAll(
+    @CurrentUser() auth: AuthUser,
+    @Client() client: ClientInfo,
+    @Transport() transport: TokenTransport,
+  ): Promise<void> {
     await this.sessions.logoutAll(auth.user.id, client);
     this.cookies.clear(transport);
   }

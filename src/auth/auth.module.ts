@@ -19,13 +19,7 @@ import { VerifiedTokens } from './verified-tokens.js';
 import { LocalStrategy } from './strategies/local.strategy.js';
 
 @Module({
-  imports: [
-    UsersModule,
-    PassportModule,
-    SessionsModule,
-    AuditModule,
-    RateLimitModule,
-  ],
+  imports: [UsersModule, PassportModule, SessionsModule, AuditModule, RateLimitModule],
   controllers: [AuthController],
   providers: [
     AuthService,

@@ -43,7 +43,10 @@ export class AuthService {
     }
     if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
       await this.recordFailure(user.id, 'email_not_verified', client);
-      throw new ApiException('email_not_verified', 'Verify your email address before logging in: follow the link in the mail we sent you');
+      throw new ApiException(
+        'email_not_verified',
+        'Verify your email address before logging in: follow the link in the mail we sent you',
+      );
     }
     if (this.passwords.needsRehash(user.passwordHash)) {
       // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost
@@ -62,7 +65,8 @@ export class AuthService {
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
     const pair = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.findByIdWithPassword(user.id, manager, true);
-      if (!current || current.passwordHash !== user.passwordHash || current.disabledAt) throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
+      if (!current || current.passwordHash !== user.passwordHash || current.disabledAt)
+        throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
       await spendOneTimeTokens(manager, user.id, 'reset_password');
       await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
       return this.sessions.start(user, client, manager);

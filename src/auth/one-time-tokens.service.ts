@@ -16,7 +16,11 @@ const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * UPDATE looks. A plain function so that users and sessions (below AuthModule) can call it without a
  * module cycle.
  */
-export async function spendOneTimeTokens(manager: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
+export async function spendOneTimeTokens(
+  manager: EntityManager,
+  userId: string,
+  ...purposes: OneTimeTokenPurpose[]
+): Promise<void> {
   await manager.update(OneTimeToken, { userId, purpose: In(purposes), usedAt: IsNull() }, { usedAt: new Date() });
 }
 

@@ -22,7 +22,9 @@ describe(PasswordService.name, () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
 
-    await Promise.all([passwords.hash('a'), passwords.hash('b'), passwords.hash('c'), passwords.hash('d')].map((p) => p.then(() => undefined)));
+    await Promise.all(
+      [passwords.hash('a'), passwords.hash('b'), passwords.hash('c'), passwords.hash('d')].map((p) => p.then(() => undefined)),
+    );
     const slow = new PasswordService({ bcryptCost: 10, bcryptThreads: 1 } as AuthConfig);
     await slow.hash('a long one, about 100 ms');
     await slow.onApplicationShutdown();

@@ -42,7 +42,10 @@ export class RefreshCookieService {
   /** The refresh token to spend: from the body, or (cookie mode, same-site request) from the cookie. */
   tokenFor(transport: TokenTransport, fromBody: string | undefined): string {
     if (fromBody !== undefined) return fromBody;
-    if (!transport.cookieMode) throw new BadRequestException(['refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)']);
+    if (!transport.cookieMode)
+      throw new BadRequestException([
+        'refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)',
+      ]);
     this.assertSameSite(transport);
     // Not a guess at a token: a signed-out page asking whether it still has a session.
     if (transport.cookieToken === undefined) throw new ApiException('refresh_token_missing', 'No refresh cookie was sent');
@@ -61,7 +64,8 @@ export class RefreshCookieService {
     } catch {
       throw new ApiException('cross_site_request', 'Cross-site request refused');
     }
-    if (parsed.host !== host && !this.allowedOrigins.has(parsed.origin)) throw new ApiException('cross_site_request', 'Cross-site request refused');
+    if (parsed.host !== host && !this.allowedOrigins.has(parsed.origin))
+      throw new ApiException('cross_site_request', 'Cross-site request refused');
   }
 
   private cookie(value: string, maxAge: number): string {

@@ -221,11 +221,20 @@ export class SessionsService {
 
   /** Whether the session is live, read in the caller's transaction, past the identity cache. */
   isLive(manager: EntityManager, sessionId: string): Promise<boolean> {
-    return manager.createQueryBuilder(Session, 'session').where('session.id = :sessionId', { sessionId }).andWhere(LIVE, { now: new Date() }).getExists();
+    return manager
+      .createQueryBuilder(Session, 'session')
+      .where('session.id = :sessionId', { sessionId })
+      .andWhere(LIVE, { now: new Date() })
+      .getExists();
   }
 
   /** The common case, one statement: the presented token is the current one. Undefined when it is not. */
-  private async rotate(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<RefreshOutcome | undefined> {
+  private async rotate(
+    manager: EntityManager,
+    sessionId: string,
+    hash: string,
+    client: ClientInfo,
+  ): Promise<RefreshOutcome | undefined> {
     const next = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
     const successor: SealedSuccessor = { refreshToken: next.token, issuedAt: now.getTime() };
@@ -291,7 +300,12 @@ export class SessionsService {
     return new Date(from.getTime() + this.config.refresh.idleTtl * 1000);
   }
 
-  private async revoke(manager: EntityManager, reason: SessionEndReason, scope: string, parameters: Record<string, string>): Promise<number> {
+  private async revoke(
+    manager: EntityManager,
+    reason: SessionEndReason,
+    scope: string,
+    parameters: Record<string, string>,
+  ): Promise<number> {
     const result = await manager
       .createQueryBuilder()
       .update(Session)

@@ -41,7 +41,13 @@ describe(TokensService.name, () => {
     const token = tokens.signAccessToken(claims);
     const payload = jwt.decode<Record<string, unknown>>(token);
 
-    expect(payload).toMatchObject({ sub: 'u1', sid: 's1', roles: ['user'], iat: issuedAt.getTime() / 1000, exp: issuedAt.getTime() / 1000 + 900 });
+    expect(payload).toMatchObject({
+      sub: 'u1',
+      sid: 's1',
+      roles: ['user'],
+      iat: issuedAt.getTime() / 1000,
+      exp: issuedAt.getTime() / 1000 + 900,
+    });
     expect(payload.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(tokens.signAccessToken(claims)).toBe(token);
     expect(jwt.decode<{ jti: string }>(tokens.signAccessToken({ ...claims, generation: 4 })).jti).not.toBe(payload.jti);
@@ -69,6 +75,8 @@ describe(TokensService.name, () => {
 
     expect(tokens.sameHash(hash, hash)).toBe(true);
     expect(tokens.sameHash(null, hash)).toBe(false);
-    expect(tokens.sameHash(hash.replace(/.$/, '0') === hash ? hash.replace(/.$/, '1') : hash.replace(/.$/, '0'), hash)).toBe(false);
+    expect(tokens.sameHash(hash.replace(/.$/, '0') === hash ? hash.replace(/.$/, '1') : hash.replace(/.$/, '0'), hash)).toBe(
+      false,
+    );
   });
 });

@@ -28,7 +28,9 @@ class AppEnv {
   DATA_DIR: string = './data';
 
   /** false (default), true, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs. */
-  @Matches(/^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/, { message: 'TRUST_PROXY must be false, true, a hop count, or a list of proxy addresses' })
+  @Matches(/^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/, {
+    message: 'TRUST_PROXY must be false, true, a hop count, or a list of proxy addresses',
+  })
   TRUST_PROXY: string = 'false';
 
   /** Whole request (headers and body); a slower one gets 408 and its connection is closed. */
@@ -61,7 +63,10 @@ class AppEnv {
 
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? parseList(value) : value))
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { each: true, message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { each: true, message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com' },
+  )
   CORS_ORIGINS: string[] = [];
 
   @IsOptional()
@@ -93,7 +98,11 @@ function httpTimeouts(env: AppEnv) {
   const headersTimeout = Math.min(env.HTTP_HEADERS_TIMEOUT * 1000, requestTimeout);
   // Node checks the request and headers deadlines on this interval, 30 s by default: up to twice the deadline.
   const connectionsCheckingInterval = Math.min(1000, headersTimeout / 2);
-  return { requestTimeout, keepAliveTimeout, http: { requestTimeout, headersTimeout, keepAliveTimeout, connectionsCheckingInterval } };
+  return {
+    requestTimeout,
+    keepAliveTimeout,
+    http: { requestTimeout, headersTimeout, keepAliveTimeout, connectionsCheckingInterval },
+  };
 }
 
 /** Without it, the client address is the socket's and X-Forwarded-For is ignored, so it cannot be spoofed. */

@@ -36,7 +36,12 @@ describe('authConfig', () => {
   });
 
   it('should read durations with units', () => {
-    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET, JWT_ACCESS_TTL: '5m', JWT_REFRESH_TTL: '7d', JWT_REFRESH_REUSE_WINDOW: '0' });
+    Object.assign(process.env, {
+      JWT_SECRET: STRONG_SECRET,
+      JWT_ACCESS_TTL: '5m',
+      JWT_REFRESH_TTL: '7d',
+      JWT_REFRESH_REUSE_WINDOW: '0',
+    });
 
     const config = authConfig();
 
@@ -45,7 +50,12 @@ describe('authConfig', () => {
   });
 
   it('should prefer SESSION_IDLE_TTL over JWT_REFRESH_TTL and read SESSION_MAX_TTL', () => {
-    Object.assign(process.env, { JWT_SECRET: STRONG_SECRET, JWT_REFRESH_TTL: '7d', SESSION_IDLE_TTL: '2h', SESSION_MAX_TTL: '30d' });
+    Object.assign(process.env, {
+      JWT_SECRET: STRONG_SECRET,
+      JWT_REFRESH_TTL: '7d',
+      SESSION_IDLE_TTL: '2h',
+      SESSION_MAX_TTL: '30d',
+    });
 
     expect(authConfig().refresh).toMatchObject({ idleTtl: 7200, maxTtl: 30 * 86400 });
   });

@@ -139,7 +139,10 @@ export const authConfig = registerAs('auth', () => {
       change_email: env.EMAIL_CHANGE_TTL,
       reset_password: env.PASSWORD_RESET_TTL,
     },
-    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD.normalize('NFC') } : undefined,
+    admin:
+      env.ADMIN_EMAIL && env.ADMIN_PASSWORD
+        ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD.normalize('NFC') }
+        : undefined,
   };
 });
 
@@ -148,14 +151,17 @@ export type AuthConfig = ConfigType<typeof authConfig>;
 function secretProblems(secret: string | undefined, production: boolean): string[] {
   if (!production) return [];
   if (!secret) return ['JWT_SECRET is required when NODE_ENV=production'];
-  if (secret.length < MIN_SECRET_LENGTH) return [`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`];
+  if (secret.length < MIN_SECRET_LENGTH)
+    return [`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`];
   if (PLACEHOLDER.test(secret)) return ['JWT_SECRET is a placeholder; set a random value (openssl rand -base64 48)'];
   return [];
 }
 
 function adminProblems(env: AuthEnv): string[] {
-  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) return ['ADMIN_EMAIL and ADMIN_PASSWORD must be set together'];
-  if (env.ADMIN_PASSWORD !== undefined && Buffer.byteLength(env.ADMIN_PASSWORD) > 72) return ['ADMIN_PASSWORD must be at most 72 bytes'];
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined))
+    return ['ADMIN_EMAIL and ADMIN_PASSWORD must be set together'];
+  if (env.ADMIN_PASSWORD !== undefined && Buffer.byteLength(env.ADMIN_PASSWORD) > 72)
+    return ['ADMIN_PASSWORD must be at most 72 bytes'];
   return [];
 }
 

@@ -43,7 +43,9 @@ describe(readEnv.name, () => {
   });
 
   it('should stop with a message that names the bad variable', () => {
-    expect(() => readEnv(SampleEnv, { LIMIT: '11' })).toThrow(/Invalid configuration:\n {2}- LIMIT: LIMIT must not be greater than 10/);
+    expect(() => readEnv(SampleEnv, { LIMIT: '11' })).toThrow(
+      /Invalid configuration:\n {2}- LIMIT: LIMIT must not be greater than 10/,
+    );
     expect(() => readEnv(SampleEnv, { LIMIT: 'many' })).toThrow(/LIMIT must be an integer number/);
   });
 });

@@ -15,7 +15,12 @@ describe('mailConfig', () => {
   it('should default to the outbox and a local APP_URL in development', () => {
     process.env.PORT = '4000';
 
-    expect(mailConfig()).toEqual({ transport: 'outbox', smtpUrl: undefined, from: 'Auth service <no-reply@localhost>', appUrl: 'http://localhost:4000' });
+    expect(mailConfig()).toEqual({
+      transport: 'outbox',
+      smtpUrl: undefined,
+      from: 'Auth service <no-reply@localhost>',
+      appUrl: 'http://localhost:4000',
+    });
   });
 
   it('should send through SMTP_URL when it is set', () => {
@@ -47,7 +52,10 @@ describe('mailConfig', () => {
     [{ SMTP_URL: 'http://smtp.example.com' }, /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
     [{ MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' }, /MAIL_FROM must be one line/],
     [{ NODE_ENV: 'production' }, /APP_URL is required when NODE_ENV=production/],
-    [{ NODE_ENV: 'production', APP_URL: 'https://app.example.com' }, /SMTP_URL is required when NODE_ENV=production \(or set MAIL_TRANSPORT=outbox/],
+    [
+      { NODE_ENV: 'production', APP_URL: 'https://app.example.com' },
+      /SMTP_URL is required when NODE_ENV=production \(or set MAIL_TRANSPORT=outbox/,
+    ],
     [{ MAIL_TRANSPORT: 'smtp' }, /SMTP_URL is required when MAIL_TRANSPORT=smtp/],
     [{ MAIL_TRANSPORT: 'sendmail' }, /MAIL_TRANSPORT must be smtp or outbox/],
   ])('should refuse %j with a message naming it', (env, message) => {

@@ -7,7 +7,9 @@ export type MailTransportName = (typeof MAIL_TRANSPORTS)[number];
 
 class MailEnv {
   @IsOptional()
-  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL, such as smtps://user:pass@smtp.example.com:465' })
+  @Matches(/^smtps?:\/\/\S+$/, {
+    message: 'SMTP_URL must be an smtp:// or smtps:// URL, such as smtps://user:pass@smtp.example.com:465',
+  })
   SMTP_URL?: string;
 
   @IsString()
@@ -16,7 +18,10 @@ class MailEnv {
   MAIL_FROM: string = 'Auth service <no-reply@localhost>';
 
   @IsOptional()
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'APP_URL must be an http(s) URL such as https://app.example.com' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'APP_URL must be an http(s) URL such as https://app.example.com' },
+  )
   APP_URL?: string;
 
   @IsOptional()
@@ -49,7 +54,9 @@ function mailProblems(env: MailEnv, production: boolean): string[] {
   if (env.MAIL_TRANSPORT === 'smtp' && !env.SMTP_URL) problems.push('SMTP_URL is required when MAIL_TRANSPORT=smtp');
   // A container's DATA_DIR is often not a volume: mail written there would be lost without a word.
   if (production && !env.MAIL_TRANSPORT && !env.SMTP_URL) {
-    problems.push('SMTP_URL is required when NODE_ENV=production (or set MAIL_TRANSPORT=outbox to write mail to DATA_DIR/outbox instead)');
+    problems.push(
+      'SMTP_URL is required when NODE_ENV=production (or set MAIL_TRANSPORT=outbox to write mail to DATA_DIR/outbox instead)',
+    );
   }
   return problems;
 }

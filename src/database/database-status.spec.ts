@@ -19,7 +19,10 @@ describe(DatabaseStatus.name, () => {
   it('should log the loss with the driver error, naming the Postgres code when the message does not', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
-    create().unreachable({ message: 'Connection terminated', driverError: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' } });
+    create().unreachable({
+      message: 'Connection terminated',
+      driverError: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' },
+    });
     create().unreachable({ code: '57P01', message: 'terminating connection due to administrator command' });
 
     expect(warn.mock.calls).toEqual([
@@ -31,7 +34,10 @@ describe(DatabaseStatus.name, () => {
   it('should not call a statement cancelled by DATABASE_QUERY_TIMEOUT an outage: the server answered', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
-    create().unreachable({ message: 'canceling statement due to statement timeout', driverError: { code: '57014', message: 'canceling statement due to statement timeout' } });
+    create().unreachable({
+      message: 'canceling statement due to statement timeout',
+      driverError: { code: '57014', message: 'canceling statement due to statement timeout' },
+    });
 
     expect(warn).not.toHaveBeenCalled();
   });

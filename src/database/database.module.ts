@@ -45,7 +45,9 @@ async function runMigrations(options: DataSourceOptions): Promise<void> {
       imports: [EmbeddedPostgresModule],
       inject: [databaseConfig.KEY, EMBEDDED_POSTGRES],
       useFactory: (db: DatabaseConfig, embedded: EmbeddedPostgres | null) => ({
-        ...(embedded ? typeOrmOptions(embedded.connection, 1, db.queryTimeoutMs) : typeOrmOptions({ url: db.url! }, db.poolSize, db.queryTimeoutMs)),
+        ...(embedded
+          ? typeOrmOptions(embedded.connection, 1, db.queryTimeoutMs)
+          : typeOrmOptions({ url: db.url! }, db.poolSize, db.queryTimeoutMs)),
         // Fail the start at once when the database is unreachable, with the driver's message.
         retryAttempts: 0,
       }),

@@ -11,9 +11,7 @@ const SOCKET_PORT = 5432;
 const SOCKET_FILE = `.s.PGSQL.${SOCKET_PORT}`;
 
 /** How `pg` reaches a database: a URL, or host/port fields (the embedded socket). */
-export type PostgresConnection =
-  | { url: string }
-  | { host: string; port: number; username: string; database: string };
+export type PostgresConnection = { url: string } | { host: string; port: number; username: string; database: string };
 
 /** Another process holds the embedded database's folder; main.ts prints this message alone. */
 export class DataDirInUseError extends Error {

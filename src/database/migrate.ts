@@ -18,11 +18,13 @@ if (command !== 'run' && command !== 'revert') {
 }
 
 const db = databaseConfig();
-const embedded = db.url ? undefined : await EmbeddedPostgres.start(appConfig().dataDir).catch((error: unknown) => {
-  if (!(error instanceof DataDirInUseError)) throw error;
-  logger.error(error.message);
-  process.exit(1);
-});
+const embedded = db.url
+  ? undefined
+  : await EmbeddedPostgres.start(appConfig().dataDir).catch((error: unknown) => {
+      if (!(error instanceof DataDirInUseError)) throw error;
+      logger.error(error.message);
+      process.exit(1);
+    });
 const dataSource = new DataSource(typeOrmOptions(embedded?.connection ?? { url: db.url ?? '' }, 1));
 try {
   await dataSource.initialize();

@@ -29,7 +29,9 @@ export class HealthController {
   @Public()
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Database (and Redis, when configured) check: 200 when every dependency is up, 503 naming the ones that are down' })
+  @ApiOperation({
+    summary: 'Database (and Redis, when configured) check: 200 when every dependency is up, 503 naming the ones that are down',
+  })
   async check(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([

@@ -4,7 +4,12 @@ import type { MailConfig } from '../config/mail.config.js';
 import { maskEmail, type MailMessage, type MailTransport } from './mail-message.js';
 import { MailService } from './mail.service.js';
 
-const MESSAGE: MailMessage = { to: 'ada@example.com', subject: 'Hello', text: 'secret-token-123', html: '<p>secret-token-123</p>' };
+const MESSAGE: MailMessage = {
+  to: 'ada@example.com',
+  subject: 'Hello',
+  text: 'secret-token-123',
+  html: '<p>secret-token-123</p>',
+};
 
 function transport(failures: number): MailTransport & { delivered: Array<MailMessage & { from: string }> } {
   let calls = 0;

@@ -67,7 +67,11 @@ export class LoginLockoutService {
     );
     if (lockedMs > 0) {
       const seconds = Math.ceil(lockedMs / 1000);
-      throw new TooManyRequestsException(`Too many failed password attempts for this account; try again in ${seconds} seconds`, seconds, 'account_locked');
+      throw new TooManyRequestsException(
+        `Too many failed password attempts for this account; try again in ${seconds} seconds`,
+        seconds,
+        'account_locked',
+      );
     }
   }
 

@@ -8,5 +8,7 @@ export const RATE_LIMIT_RULE_KEY = 'rateLimitRule';
 export const RateLimit = (rule: RateLimitRule): MethodDecorator =>
   applyDecorators(
     SetMetadata(RATE_LIMIT_RULE_KEY, rule),
-    ApiTooManyRequestsResponse({ description: `Too many requests (the "${rule}" limits); the Retry-After header says how many seconds to wait` }),
+    ApiTooManyRequestsResponse({
+      description: `Too many requests (the "${rule}" limits); the Retry-After header says how many seconds to wait`,
+    }),
   );

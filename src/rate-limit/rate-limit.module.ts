@@ -22,12 +22,18 @@ export function targetAccount(request: Request): string | undefined {
 }
 
 function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
-  const ruleOf = (context: ExecutionContext) => Reflect.getMetadata(RATE_LIMIT_RULE_KEY, context.getHandler()) as RateLimitRule | undefined;
+  const ruleOf = (context: ExecutionContext) =>
+    Reflect.getMetadata(RATE_LIMIT_RULE_KEY, context.getHandler()) as RateLimitRule | undefined;
   const limitOf = (context: ExecutionContext, scope: 'ip' | 'account'): Limit => config.rules[ruleOf(context)!][scope];
   const request = (context: ExecutionContext) => context.switchToHttp().getRequest<Request>();
   return [
     // One counter per client across all routes (the default key is per route).
-    { name: 'global', limit: config.global.limit, ttl: config.global.ttl, generateKey: (_context, tracker) => `global:${tracker}` },
+    {
+      name: 'global',
+      limit: config.global.limit,
+      ttl: config.global.ttl,
+      generateKey: (_context, tracker) => `global:${tracker}`,
+    },
     {
       name: 'ip',
       limit: (context) => limitOf(context, 'ip').limit,
@@ -39,7 +45,8 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
       limit: (context) => limitOf(context, 'account').limit,
       ttl: (context) => limitOf(context, 'account').ttl,
       getTracker: (req) => targetAccount(req as Request) ?? '',
-      skipIf: (context) => !config.enabled || !ruleOf(context) || ruleOf(context) === 'refresh' || !targetAccount(request(context)),
+      skipIf: (context) =>
+        !config.enabled || !ruleOf(context) || ruleOf(context) === 'refresh' || !targetAccount(request(context)),
     },
   ];
 }

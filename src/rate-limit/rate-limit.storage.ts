@@ -53,7 +53,10 @@ export class RateLimitStorage implements ThrottlerStorage {
     const id = this.id(throttlerName, key);
     const [hits, msToReset, msBlocked] = await this.redis.run(
       async (client) =>
-        (await client.eval(INCREMENT, { keys: [id, `${id}:blocked`], arguments: [String(ttl), String(limit), String(blockDuration)] })) as [number, number, number],
+        (await client.eval(INCREMENT, {
+          keys: [id, `${id}:blocked`],
+          arguments: [String(ttl), String(limit), String(blockDuration)],
+        })) as [number, number, number],
       () => this.incrementInMemory(id, ttl, limit, blockDuration),
     );
     return { totalHits: hits, timeToExpire: seconds(msToReset), isBlocked: msBlocked > 0, timeToBlockExpire: seconds(msBlocked) };

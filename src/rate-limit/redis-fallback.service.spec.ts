@@ -34,7 +34,12 @@ describe(RedisFallbackService.name, () => {
     const service = create(null);
 
     expect(service.configured).toBe(false);
-    await expect(service.run(() => Promise.resolve('from redis'), () => 'from memory')).resolves.toBe('from memory');
+    await expect(
+      service.run(
+        () => Promise.resolve('from redis'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from memory');
     await expect(service.ping()).rejects.toThrow('not configured');
   });
 
@@ -43,7 +48,12 @@ describe(RedisFallbackService.name, () => {
     state.answering = true;
     const service = create(redis);
 
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from redis');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from redis');
     await expect(service.ping()).resolves.toBeUndefined();
     expect(client.get).toHaveBeenCalledTimes(1);
   });
@@ -54,10 +64,25 @@ describe(RedisFallbackService.name, () => {
     const service = create(redis);
 
     const started = performance.now();
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from memory');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from memory');
     const waited = performance.now() - started;
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from memory');
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from memory');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from memory');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from memory');
 
     expect(waited).toBeGreaterThanOrEqual(45);
     expect(waited).toBeLessThan(1000);
@@ -75,12 +100,22 @@ describe(RedisFallbackService.name, () => {
     state.failing = true;
     const service = create(redis);
 
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from memory');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from memory');
     expect(service.fallenBack).toBe(true);
     Object.assign(state, { failing: false, answering: true });
 
     await vi.waitFor(() => expect(service.fallenBack).toBe(false), { timeout: 5000, interval: 50 });
-    await expect(service.run((r) => r.get('key'), () => 'from memory')).resolves.toBe('from redis');
+    await expect(
+      service.run(
+        (r) => r.get('key'),
+        () => 'from memory',
+      ),
+    ).resolves.toBe('from redis');
     expect(log).toHaveBeenCalledWith('Redis answers again: rate limits and the login lockout count in Redis again');
   });
 });

@@ -12,7 +12,8 @@ import { REDIS_CLIENT, type RedisClient } from './redis-client.provider.js';
 @Injectable()
 export class RedisFallbackService implements OnApplicationShutdown {
   private readonly monitor = new OutageMonitor(new Logger('Redis'), () => this.ping(), {
-    lost: (reason) => `Redis is unreachable or slow (${reason}): rate limits and the login lockout now count in this instance's memory until it answers again`,
+    lost: (reason) =>
+      `Redis is unreachable or slow (${reason}): rate limits and the login lockout now count in this instance's memory until it answers again`,
     back: 'Redis answers again: rate limits and the login lockout count in Redis again',
   });
 

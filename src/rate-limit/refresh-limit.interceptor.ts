@@ -33,7 +33,10 @@ export class RefreshLimitInterceptor implements NestInterceptor {
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (!this.config.enabled || this.reflector.get<RateLimitRule | undefined>(RATE_LIMIT_RULE_KEY, context.getHandler()) !== 'refresh') {
+    if (
+      !this.config.enabled ||
+      this.reflector.get<RateLimitRule | undefined>(RATE_LIMIT_RULE_KEY, context.getHandler()) !== 'refresh'
+    ) {
       return next.handle();
     }
     const request = context.switchToHttp().getRequest<FastifyRequest>();

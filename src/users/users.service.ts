@@ -216,6 +216,10 @@ export class UsersService {
   /** Refuses to take the last active admin away, so the service never loses its administrator. */
   private keepOneAdmin(activeAdmins: string[], user: User): void {
     if (!activeAdmins.includes(user.id)) return;
-    if (activeAdmins.length <= 1) throw new ApiException('last_admin', 'This is the last active admin: it cannot lose the admin role, be disabled or be deleted');
+    if (activeAdmins.length <= 1)
+      throw new ApiException(
+        'last_admin',
+        'This is the last active admin: it cannot lose the admin role, be disabled or be deleted',
+      );
   }
 }

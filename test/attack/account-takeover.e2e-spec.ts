@@ -61,8 +61,16 @@ describe('attack: account takeover through a pending email change (e2e)', () => 
     [
       'an admin disabling the account (and enabling it again)',
       async (account) => {
-        await test.http.patch(`/api/v1/users/${account.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true }).expect(200);
-        await test.http.patch(`/api/v1/users/${account.user.id}`).set(bearer(admin.accessToken)).send({ disabled: false }).expect(200);
+        await test.http
+          .patch(`/api/v1/users/${account.user.id}`)
+          .set(bearer(admin.accessToken))
+          .send({ disabled: true })
+          .expect(200);
+        await test.http
+          .patch(`/api/v1/users/${account.user.id}`)
+          .set(bearer(admin.accessToken))
+          .send({ disabled: false })
+          .expect(200);
       },
       'session_ended',
     ],
@@ -89,7 +97,9 @@ describe('attack: account takeover through a pending email change (e2e)', () => 
     const oldLink = tokenFrom(await waitForMail(test, attackerEmail, /Confirm your new email/), '/confirm-email');
 
     // The victim cannot register, so recovers the account through the inbox and uses it.
-    expect((await test.http.post('/api/v1/auth/register').send({ email: victimEmail, password: VICTIM_PASSWORD })).status).toBe(409);
+    expect((await test.http.post('/api/v1/auth/register').send({ email: victimEmail, password: VICTIM_PASSWORD })).status).toBe(
+      409,
+    );
     await resetPassword(victimEmail, VICTIM_PASSWORD);
     const victim = await login(test, victimEmail, VICTIM_PASSWORD);
 
@@ -106,8 +116,12 @@ describe('attack: account takeover through a pending email change (e2e)', () => 
     await test.app.get(PasswordRecoveryService).beforeApplicationShutdown();
     await test.app.get(MailService).settle();
     expect((await mailsTo(test, attackerEmail)).map((mail) => mail.subject)).toEqual(['Confirm your new email address']);
-    expect((await test.http.post('/api/v1/auth/login').send({ email: victimEmail, password: ATTACKER_PASSWORD })).status).toBe(401);
-    expect((await test.http.post('/api/v1/auth/login').send({ email: attackerEmail, password: ATTACKER_PASSWORD })).status).toBe(401);
+    expect((await test.http.post('/api/v1/auth/login').send({ email: victimEmail, password: ATTACKER_PASSWORD })).status).toBe(
+      401,
+    );
+    expect((await test.http.post('/api/v1/auth/login').send({ email: attackerEmail, password: ATTACKER_PASSWORD })).status).toBe(
+      401,
+    );
     expect((await test.http.get('/api/v1/auth/me').set(bearer(squatter.accessToken))).status).toBe(401);
   });
 
@@ -124,25 +138,31 @@ describe('attack: account takeover through a pending email change (e2e)', () => 
     expect(email).toBe(account.email);
   });
 
-  it.each(takeovers)('should issue no link when %s lands between the password check and the issuing', async (_action, act, code) => {
-    const account = await registerUser(test, { password: ATTACKER_PASSWORD });
-    const newEmail = uniqueEmail('elsewhere');
-    const confirmation = test.app.get(PasswordConfirmationService);
-    const confirm = confirmation.confirm.bind(confirmation);
-    const spy = vi.spyOn(confirmation, 'confirm').mockImplementationOnce(async (...args) => {
-      const checked = await confirm(...args);
-      await act(account);
-      return checked;
-    });
+  it.each(takeovers)(
+    'should issue no link when %s lands between the password check and the issuing',
+    async (_action, act, code) => {
+      const account = await registerUser(test, { password: ATTACKER_PASSWORD });
+      const newEmail = uniqueEmail('elsewhere');
+      const confirmation = test.app.get(PasswordConfirmationService);
+      const confirm = confirmation.confirm.bind(confirmation);
+      const spy = vi.spyOn(confirmation, 'confirm').mockImplementationOnce(async (...args) => {
+        const checked = await confirm(...args);
+        await act(account);
+        return checked;
+      });
 
-    const response = await test.http.post('/api/v1/users/me/email').set(bearer(account.accessToken)).send({ newEmail, password: ATTACKER_PASSWORD });
-    spy.mockRestore();
+      const response = await test.http
+        .post('/api/v1/users/me/email')
+        .set(bearer(account.accessToken))
+        .send({ newEmail, password: ATTACKER_PASSWORD });
+      spy.mockRestore();
 
-    expect(response.status).toBe(code === 'conflict' ? 409 : 401);
-    expect(response.body.code).toBe(code);
-    await test.app.get(MailService).settle();
-    expect(await mailsTo(test, newEmail)).toEqual([]);
-  });
+      expect(response.status).toBe(code === 'conflict' ? 409 : 401);
+      expect(response.body.code).toBe(code);
+      await test.app.get(MailService).settle();
+      expect(await mailsTo(test, newEmail)).toEqual([]);
+    },
+  );
 
   it('should still let the account owner confirm a link nobody spent', async () => {
     const account = await registerUser(test, { password: ATTACKER_PASSWORD });

@@ -14,7 +14,10 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)', ({ env: storeEnv }) => {
   const apps: TestApp[] = [];
-  const start = async (env: Record<string, string>, options: { database?: Awaited<ReturnType<typeof createTestDatabase>> } = {}) => {
+  const start = async (
+    env: Record<string, string>,
+    options: { database?: Awaited<ReturnType<typeof createTestDatabase>> } = {},
+  ) => {
     const app = await startTestApp({
       ...options,
       env: { ...storeEnv, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, RATE_LIMIT: 'on', ...env },
@@ -47,7 +50,12 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
   });
 
   it('should limit attempts on one account from many addresses (behind a trusted proxy)', async () => {
-    const test = await start({ TRUST_PROXY: 'true', RATE_LIMIT_LOGIN_IP: '100/1m', RATE_LIMIT_LOGIN_ACCOUNT: '3/1m', LOCKOUT_THRESHOLD: '100' });
+    const test = await start({
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_LOGIN_IP: '100/1m',
+      RATE_LIMIT_LOGIN_ACCOUNT: '3/1m',
+      LOCKOUT_THRESHOLD: '100',
+    });
     const email = uniqueEmail('target');
 
     const statuses = [];
@@ -61,7 +69,8 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const test = await start({ RATE_LIMIT_LOGIN_IP: '2/1m' });
 
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await loginAttempt(test, uniqueEmail(), 'wrong password', `203.0.113.${i + 1}`)).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await loginAttempt(test, uniqueEmail(), 'wrong password', `203.0.113.${i + 1}`)).status);
 
     expect(statuses).toEqual([401, 401, 429]);
   });
@@ -70,7 +79,8 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const test = await start({ RATE_LIMIT_GLOBAL: '5/1m' });
 
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await test.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'x' })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await test.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'x' })).status);
 
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     expect((await test.http.get('/api/v1/auth/me')).status).toBe(429);
@@ -78,7 +88,11 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
   });
 
   it('should limit registrations, refreshes and forgot-password requests', async () => {
-    const test = await start({ RATE_LIMIT_REGISTER_IP: '2/10m', RATE_LIMIT_REFRESH_ACCOUNT: '2/1m', RATE_LIMIT_FORGOT_ACCOUNT: '2/15m' });
+    const test = await start({
+      RATE_LIMIT_REGISTER_IP: '2/10m',
+      RATE_LIMIT_REFRESH_ACCOUNT: '2/1m',
+      RATE_LIMIT_FORGOT_ACCOUNT: '2/15m',
+    });
     const { email, refreshToken } = await registerUser(test);
     await registerUser(test);
 
@@ -101,10 +115,12 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const test = await start({ TRUST_PROXY: 'true', RATE_LIMIT_REFRESH_ACCOUNT: '20/1m', RATE_LIMIT_REFRESH_IP: '120/1m' });
     const victim = await registerUser(test);
     const sid = decodeJwt(victim.accessToken).payload.sid as string;
-    const refresh = (refreshToken: string, ip: string) => test.http.post('/api/v1/auth/refresh').set('X-Forwarded-For', ip).send({ refreshToken });
+    const refresh = (refreshToken: string, ip: string) =>
+      test.http.post('/api/v1/auth/refresh').set('X-Forwarded-For', ip).send({ refreshToken });
 
     const forged = [];
-    for (let i = 0; i < 25; i++) forged.push((await refresh(`${sid}.${randomBytes(32).toString('base64url')}`, '203.0.113.66')).status);
+    for (let i = 0; i < 25; i++)
+      forged.push((await refresh(`${sid}.${randomBytes(32).toString('base64url')}`, '203.0.113.66')).status);
     const genuine = await refresh(victim.refreshToken, '198.51.100.20');
 
     expect(forged).toEqual([...Array<number>(20).fill(401), ...Array<number>(5).fill(429)]);
@@ -120,7 +136,11 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
 
     const attacker = [];
     for (let i = 0; i < 3; i++) {
-      const response = await test.http.post('/api/v1/auth/refresh').set('X-Token-Transport', 'cookie').set('Cookie', `${decoy}; auth_refresh=${own}`).send({});
+      const response = await test.http
+        .post('/api/v1/auth/refresh')
+        .set('X-Token-Transport', 'cookie')
+        .set('Cookie', `${decoy}; auth_refresh=${own}`)
+        .send({});
       attacker.push(response.status);
       own = decodeURIComponent(/auth_refresh=([^;]+)/.exec(String(response.headers['set-cookie']))?.[1] ?? '');
     }
@@ -135,7 +155,8 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const { email } = await registerUser(test);
 
     const refused = [];
-    for (let i = 0; i < 5; i++) refused.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'x'.repeat(73) })).body.code);
+    for (let i = 0; i < 5; i++)
+      refused.push((await test.http.post('/api/v1/auth/login').send({ email, password: 'x'.repeat(73) })).body.code);
     const accepted = await test.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
 
     expect(refused).toEqual(Array<string>(5).fill('validation_failed'));
@@ -147,7 +168,8 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const { refreshToken } = await registerUser(test);
 
     const signedOut = [];
-    for (let i = 0; i < 8; i++) signedOut.push((await test.http.post('/api/v1/auth/refresh').set('X-Token-Transport', 'cookie').send({})).body.code);
+    for (let i = 0; i < 8; i++)
+      signedOut.push((await test.http.post('/api/v1/auth/refresh').set('X-Token-Transport', 'cookie').send({})).body.code);
     const genuine = await test.http.post('/api/v1/auth/refresh').send({ refreshToken });
 
     expect(signedOut).toEqual(Array<string>(8).fill('refresh_token_missing'));
@@ -160,7 +182,13 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
     const register = (body: Record<string, unknown>) => test.http.post('/api/v1/auth/register').send({ email, ...body });
 
     const refused = [];
-    for (const body of [{ password: 'password' }, { password: email }, { password: 'short' }, { password: PASSWORD, roles: ['admin'] }, { password: 'qwertyuiop' }]) {
+    for (const body of [
+      { password: 'password' },
+      { password: email },
+      { password: 'short' },
+      { password: PASSWORD, roles: ['admin'] },
+      { password: 'qwertyuiop' },
+    ]) {
       refused.push((await register(body)).status);
     }
     const accepted = await register({ password: PASSWORD });
@@ -173,10 +201,23 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
   it('should not count password changes refused by validation or the password policy against the account', async () => {
     const test = await start({ RATE_LIMIT_LOGIN_ACCOUNT: '10/1m', RATE_LIMIT_LOGIN_IP: '100/1m' });
     const { email, accessToken } = await registerUser(test);
-    const change = (newPassword: string) => test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword });
+    const change = (newPassword: string) =>
+      test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: PASSWORD, newPassword });
 
     const refused = [];
-    for (const newPassword of ['password', email, PASSWORD, 'short', 'password', email, PASSWORD, 'short', 'qwertyuiop', 'password', email]) {
+    for (const newPassword of [
+      'password',
+      email,
+      PASSWORD,
+      'short',
+      'password',
+      email,
+      PASSWORD,
+      'short',
+      'qwertyuiop',
+      'password',
+      email,
+    ]) {
       refused.push((await change(newPassword)).status);
     }
     const accepted = await change('a new correct horse battery staple');
@@ -229,7 +270,12 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
   });
 
   it('should count every one of many parallel wrong-password logins: no extra guess slips through', async () => {
-    const test = await start({ LOCKOUT_THRESHOLD: '5', LOCKOUT_BASE: '1m', RATE_LIMIT_LOGIN_IP: '1000/1m', RATE_LIMIT_LOGIN_ACCOUNT: '1000/1m' });
+    const test = await start({
+      LOCKOUT_THRESHOLD: '5',
+      LOCKOUT_BASE: '1m',
+      RATE_LIMIT_LOGIN_IP: '1000/1m',
+      RATE_LIMIT_LOGIN_ACCOUNT: '1000/1m',
+    });
     const { email } = await registerUser(test);
 
     const responses = await Promise.all(Array.from({ length: 20 }, () => loginAttempt(test, email, 'wrong password')));
@@ -264,14 +310,22 @@ describe.each(STORES)('attack: rate limits and lockout, counters in $store (e2e)
 describe.runIf(process.env.REDIS_URL)('attack: limits shared through Redis by two instances (e2e)', () => {
   it('should count requests to both instances together', async () => {
     const database = await createTestDatabase();
-    const env = { REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `shared-${randomBytes(4).toString('hex')}:`, RATE_LIMIT: 'on', RATE_LIMIT_LOGIN_IP: '3/1m' };
+    const env = {
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_PREFIX: `shared-${randomBytes(4).toString('hex')}:`,
+      RATE_LIMIT: 'on',
+      RATE_LIMIT_LOGIN_IP: '3/1m',
+    };
     const first = await startTestApp({ database, env });
     try {
       const embeddedOnly = !database.url;
       const second = embeddedOnly ? first : await startTestApp({ database, env });
       try {
         const statuses = [];
-        for (const app of [first, second, first, second]) statuses.push((await app.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'wrong password' })).status);
+        for (const app of [first, second, first, second])
+          statuses.push(
+            (await app.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'wrong password' })).status,
+          );
         expect(statuses).toEqual([401, 401, 401, 429]);
       } finally {
         if (second !== first) await second.close();

@@ -31,7 +31,11 @@ describe('attack: password guessing through the re-authentication routes (e2e)',
   });
 
   const guesses = (accessToken: string, password: string) => ({
-    change: () => test.http.post('/api/v1/auth/password/change').set(bearer(accessToken)).send({ currentPassword: password, newPassword: 'a brand new passphrase' }),
+    change: () =>
+      test.http
+        .post('/api/v1/auth/password/change')
+        .set(bearer(accessToken))
+        .send({ currentPassword: password, newPassword: 'a brand new passphrase' }),
     remove: () => test.http.delete('/api/v1/users/me').set(bearer(accessToken)).send({ password }),
     email: () => test.http.post('/api/v1/users/me/email').set(bearer(accessToken)).send({ newEmail: uniqueEmail(), password }),
   });
@@ -41,7 +45,12 @@ describe('attack: password guessing through the re-authentication routes (e2e)',
     const { email, accessToken } = await registerUser(test);
     const wrong = guesses(accessToken, WRONG);
 
-    const statuses = [(await wrong.change()).status, (await wrong.remove()).status, (await wrong.email()).status, (await wrong.change()).status];
+    const statuses = [
+      (await wrong.change()).status,
+      (await wrong.remove()).status,
+      (await wrong.email()).status,
+      (await wrong.change()).status,
+    ];
     const locked = await loginAttempt(email, PASSWORD);
     const right = guesses(accessToken, PASSWORD);
 

@@ -30,28 +30,43 @@ describe('attack: forged and misused tokens (e2e)', () => {
   });
 
   it.each([
-    ['alg none, no signature', () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${victim.accessToken.split('.')[1]}.`],
+    [
+      'alg none, no signature',
+      () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${victim.accessToken.split('.')[1]}.`,
+    ],
     ['an empty signature', () => `${victim.accessToken.split('.').slice(0, 2).join('.')}.`],
     ['HS/RS confusion (alg RS256, HMAC signature)', () => forgeJwt({ alg: 'RS256', typ: 'JWT' }, claims)],
     ['HS512 instead of the pinned HS256', () => forgeJwt({ alg: 'HS512', typ: 'JWT' }, claims)],
     ['another key', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, claims, 'an attacker key that is long enough 123')],
-    ['a changed payload (roles: admin), old signature', () => {
-      const [header, , signature] = victim.accessToken.split('.');
-      return `${header}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${signature}`;
-    }],
-    ['a changed header, old signature', () => {
-      const [, payload, signature] = victim.accessToken.split('.');
-      return `${Buffer.from('{"alg":"HS256","typ":"JWT","x":1}').toString('base64url')}.${payload}.${signature}`;
-    }],
+    [
+      'a changed payload (roles: admin), old signature',
+      () => {
+        const [header, , signature] = victim.accessToken.split('.');
+        return `${header}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${signature}`;
+      },
+    ],
+    [
+      'a changed header, old signature',
+      () => {
+        const [, payload, signature] = victim.accessToken.split('.');
+        return `${Buffer.from('{"alg":"HS256","typ":"JWT","x":1}').toString('base64url')}.${payload}.${signature}`;
+      },
+    ],
     ['no iss', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iss: undefined })],
     ['a wrong iss', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iss: 'https://evil.example' })],
     ['no aud', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: undefined })],
     ['a wrong aud', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: 'other-api' })],
     ['nbf in the future', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, nbf: now() + 60 })],
-    ['an expired token (past the 5 s tolerance)', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now() - 1000, exp: now() - 30 })],
+    [
+      'an expired token (past the 5 s tolerance)',
+      () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now() - 1000, exp: now() - 30 }),
+    ],
     ['no sid', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sid: undefined })],
     ['no sub', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: undefined })],
-    ['another user’s sub with this sid', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '00000000-0000-4000-8000-000000000000' })],
+    [
+      'another user’s sub with this sid',
+      () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '00000000-0000-4000-8000-000000000000' }),
+    ],
     ['a kid header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', kid: '../../dev/null' }, claims)],
     ['a jku header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', jku: 'https://evil.example/jwks.json' }, claims)],
     ['an x5u header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', x5u: 'https://evil.example/cert.pem' }, claims)],
@@ -82,7 +97,9 @@ describe('attack: forged and misused tokens (e2e)', () => {
 
   it('should never take the token from the query string or the body', async () => {
     const query = await test.http.get(`/api/v1/auth/me?access_token=${victim.accessToken}&token=${victim.accessToken}`);
-    const body = await test.http.post('/api/v1/auth/logout').send({ access_token: victim.accessToken, token: victim.accessToken });
+    const body = await test.http
+      .post('/api/v1/auth/logout')
+      .send({ access_token: victim.accessToken, token: victim.accessToken });
 
     expect(query.status).toBe(401);
     expect(body.status).toBe(401);
@@ -134,12 +151,18 @@ describe('attack: forged and misused tokens (e2e)', () => {
     const disabled = await registerUser(test);
     const deleted = await registerUser(test);
 
-    await test.http.patch(`/api/v1/users/${disabled.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true }).expect(200);
+    await test.http
+      .patch(`/api/v1/users/${disabled.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ disabled: true })
+      .expect(200);
     await test.http.delete(`/api/v1/users/${deleted.user.id}`).set(bearer(admin.accessToken)).expect(204);
 
     expect((await me(`Bearer ${disabled.accessToken}`)).status).toBe(401);
     expect((await me(`Bearer ${deleted.accessToken}`)).status).toBe(401);
-    expect((await me(`Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(deleted.accessToken).payload)}`)).status).toBe(401);
+    expect((await me(`Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(deleted.accessToken).payload)}`)).status).toBe(
+      401,
+    );
   });
 });
 
@@ -177,7 +200,9 @@ describe('attack: session lifetimes (e2e)', () => {
       refreshToken = (response.body as TokenBody).refreshToken;
     }
     const sessions = await test.http.get('/api/v1/auth/sessions').set(bearer((await login(test, first.email)).accessToken));
-    const expiries = (sessions.body as Array<{ expiresAt: string; createdAt: string }>).map((s) => Date.parse(s.expiresAt) - Date.parse(s.createdAt));
+    const expiries = (sessions.body as Array<{ expiresAt: string; createdAt: string }>).map(
+      (s) => Date.parse(s.expiresAt) - Date.parse(s.createdAt),
+    );
     expect(Math.max(...expiries)).toBeLessThanOrEqual(5_000);
 
     await pause(started + 5_500 - Date.now());

@@ -119,7 +119,9 @@ describe('the account page in a real browser', () => {
       await page.getByRole('button', { name: 'Forgot password' }).click();
       await page.locator('#forgot-form').getByLabel('Email').fill(email);
       await page.getByRole('button', { name: 'Send a reset link' }).click();
-      await expect.poll(() => message(page).textContent()).toBe('If that address belongs to an account, a reset link is on its way');
+      await expect
+        .poll(() => message(page).textContent())
+        .toBe('If that address belongs to an account, a reset link is on its way');
       await page.goto(`${test.url}${await linkIn(email, /Reset your password/)}`);
       await page.locator('#reset-form').getByLabel('New password').fill(NEW_PASSWORD);
       await keep(page, '5-reset-password');
@@ -169,7 +171,9 @@ describe('the account page under rate limits', () => {
         await page.locator('#login-form').getByLabel('Email').fill(uniqueEmail('limited'));
         await page.locator('#login-form').getByLabel('Password').fill('not the password');
         await page.getByRole('button', { name: 'Log in', exact: true }).last().click();
-        await expect.poll(() => page.locator('#message').textContent()).toMatch(i < 2 ? /Invalid email or password/ : /try again in \d+ seconds/);
+        await expect
+          .poll(() => page.locator('#message').textContent())
+          .toMatch(i < 2 ? /Invalid email or password/ : /try again in \d+ seconds/);
       }
       await keep(page, '6-rate-limited');
     });

@@ -20,7 +20,9 @@ describe('Swagger UI in a real browser', () => {
 
   /** The operation block for one method and path, expanded and in "Try it out" mode. */
   async function tryItOut(page: Page, method: string, path: string): Promise<Locator> {
-    const block = page.locator(`.opblock-${method}`).filter({ has: page.locator('.opblock-summary-path', { hasText: new RegExp(`^${path}$`) }) });
+    const block = page
+      .locator(`.opblock-${method}`)
+      .filter({ has: page.locator('.opblock-summary-path', { hasText: new RegExp(`^${path}$`) }) });
     await block.locator('.opblock-summary').first().click();
     await block.getByRole('button', { name: 'Try it out' }).click();
     return block;
@@ -55,7 +57,9 @@ describe('Swagger UI in a real browser', () => {
       await me.getByRole('button', { name: 'Execute' }).click();
       const status = me.locator('.live-responses-table .response .response-col_status').first();
       await expect.poll(async () => (await status.textContent())?.trim()).toBe('200');
-      expect(await me.locator('.live-responses-table .response-col_description .microlight').first().textContent()).toContain(email);
+      expect(await me.locator('.live-responses-table .response-col_description .microlight').first().textContent()).toContain(
+        email,
+      );
       await keep(page, '7-swagger-me');
     });
   });

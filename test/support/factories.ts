@@ -31,7 +31,9 @@ export async function registerUser(
 ): Promise<TokenBody & { email: string; password: string }> {
   const email = fields.email ?? uniqueEmail();
   const password = fields.password ?? PASSWORD;
-  const response = await test.http.post('/api/v1/auth/register').send({ email, password, ...(fields.name && { name: fields.name }) });
+  const response = await test.http
+    .post('/api/v1/auth/register')
+    .send({ email, password, ...(fields.name && { name: fields.name }) });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return { ...(response.body as TokenBody), email, password };
 }

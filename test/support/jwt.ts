@@ -12,7 +12,11 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
 }
 
 /** Signs any header and payload with HMAC-SHA256, by default under the test apps' key: the attacker's forge. */
-export function forgeJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: string = TEST_JWT_SECRET): string {
+export function forgeJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: string = TEST_JWT_SECRET,
+): string {
   const unsigned = `${encode(header)}.${encode(payload)}`;
   return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
 }

@@ -16,7 +16,9 @@ export interface SentMail {
 async function outbox(test: TestApp): Promise<SentMail[]> {
   const directory = join(test.database.dataDir, 'outbox');
   const files = await readdir(directory).catch(() => [] as string[]);
-  const mails = await Promise.all(files.sort().map(async (file) => JSON.parse(await readFile(join(directory, file), 'utf8')) as SentMail));
+  const mails = await Promise.all(
+    files.sort().map(async (file) => JSON.parse(await readFile(join(directory, file), 'utf8')) as SentMail),
+  );
   return mails;
 }
 

@@ -11,9 +11,15 @@ export function outage(test: TestApp): { begin(): Promise<void>; end(): Promise<
       begin: () =>
         withAdminClient(serverUrl, async (client) => {
           await client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
-          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+          await client.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+            [name],
+          );
         }),
-      end: () => withAdminClient(serverUrl, (client) => client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`)).then(() => undefined),
+      end: () =>
+        withAdminClient(serverUrl, (client) => client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`)).then(
+          () => undefined,
+        ),
     };
   }
   const embedded = test.app.get<EmbeddedPostgres>(EMBEDDED_POSTGRES);

@@ -21,7 +21,14 @@ export class AuditEventResponseDto {
   readonly createdAt: Date;
 
   static from(event: AuditEvent): AuditEventResponseDto {
-    return { id: event.id, type: event.type, ip: event.ip, userAgent: event.userAgent, detail: event.detail, createdAt: event.createdAt };
+    return {
+      id: event.id,
+      type: event.type,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      detail: event.detail,
+      createdAt: event.createdAt,
+    };
   }
 }
 

@@ -13,6 +13,6 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 }
 
 /** The caller's user agent and address, as recorded on sessions and audit events. */
-export const Client = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): ClientInfo => clientInfo(context.switchToHttp().getRequest<FastifyRequest>()),
+export const Client = createParamDecorator((_data: unknown, context: ExecutionContext): ClientInfo =>
+  clientInfo(context.switchToHttp().getRequest<FastifyRequest>()),
 );

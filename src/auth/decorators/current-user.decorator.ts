@@ -6,5 +6,6 @@ import type { FastifyRequest } from 'fastify';
  * local strategy has just checked.
  */
 export const CurrentUser = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): unknown => context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>().user,
+  (_data: unknown, context: ExecutionContext): unknown =>
+    context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>().user,
 );

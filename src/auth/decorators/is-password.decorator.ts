@@ -23,7 +23,9 @@ export function IsPassword(options: { minBytes?: number } = {}): PropertyDecorat
   const minBytes = options.minBytes ?? PASSWORD_MIN_BYTES;
   const atLeast: ValidationOptions = {
     message: ({ property }) =>
-      minBytes <= 1 ? `${property} must not be empty` : `${property} must be at least ${minBytes} bytes long (${minBytes} ASCII characters)`,
+      minBytes <= 1
+        ? `${property} must not be empty`
+        : `${property} must be at least ${minBytes} bytes long (${minBytes} ASCII characters)`,
   };
   const atMost: ValidationOptions = {
     message: ({ property }) => `${property} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,

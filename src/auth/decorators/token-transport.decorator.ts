@@ -68,7 +68,10 @@ export class TokenTransportPipe implements PipeTransform<RawTransport, TokenTran
   transform({ cookieHeader, ...transport }: RawTransport): TokenTransport {
     const values = cookieValues(cookieHeader, this.cookieName);
     if (transport.cookieMode && values.length > 1) {
-      throw new ApiException('bad_request', `More than one ${this.cookieName} cookie was sent; clear this site's cookies and log in again`);
+      throw new ApiException(
+        'bad_request',
+        `More than one ${this.cookieName} cookie was sent; clear this site's cookies and log in again`,
+      );
     }
     return { ...transport, cookieToken: values[0] === undefined ? undefined : (decode(values[0]) ?? '') };
   }

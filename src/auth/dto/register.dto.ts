@@ -9,7 +9,10 @@ export class RegisterDto {
   @IsNormalizedEmail()
   readonly email: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', description: `${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes in UTF-8` })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    description: `${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes in UTF-8`,
+  })
   @IsPassword()
   readonly password: string;
 

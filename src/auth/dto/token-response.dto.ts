@@ -8,7 +8,8 @@ export class TokenResponseDto {
   readonly accessToken: string;
 
   @ApiPropertyOptional({
-    description: 'Opaque, single use: send it to /auth/refresh for the next pair. Absent in cookie mode (X-Token-Transport: cookie), where it is set as an HttpOnly cookie instead',
+    description:
+      'Opaque, single use: send it to /auth/refresh for the next pair. Absent in cookie mode (X-Token-Transport: cookie), where it is set as an HttpOnly cookie instead',
   })
   readonly refreshToken?: string;
 

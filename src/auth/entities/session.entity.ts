@@ -69,10 +69,4 @@ export class Session {
 }
 
 export type SessionEndReason =
-  | 'logout'
-  | 'logout_all'
-  | 'ended_by_user'
-  | 'refresh_reuse'
-  | 'password_changed'
-  | 'password_reset'
-  | 'account_disabled';
+  'logout' | 'logout_all' | 'ended_by_user' | 'refresh_reuse' | 'password_changed' | 'password_reset' | 'account_disabled';

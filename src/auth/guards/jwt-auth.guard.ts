@@ -21,7 +21,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
     const token = bearerToken(request);
@@ -37,7 +40,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
     if (error) throw error instanceof Error ? error : new ApiException('token_invalid', 'Invalid access token');
     if (user) return user;
-    if (info instanceof Error && info.name === 'TokenExpiredError') throw new ApiException('token_expired', 'Access token has expired');
+    if (info instanceof Error && info.name === 'TokenExpiredError')
+      throw new ApiException('token_expired', 'Access token has expired');
     throw missingOrMalformed(context.switchToHttp().getRequest<FastifyRequest>().headers.authorization);
   }
 }
@@ -46,7 +50,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 function missingOrMalformed(header: string | undefined): ApiException {
   if (!header) return new ApiException('token_missing', 'Send the access token as Authorization: Bearer <token>');
   if (!/^bearer\s/i.test(header)) {
-    return new ApiException('token_invalid', 'The Authorization header must be Bearer <token>: put "Bearer " before the access token');
+    return new ApiException(
+      'token_invalid',
+      'The Authorization header must be Bearer <token>: put "Bearer " before the access token',
+    );
   }
   return new ApiException('token_invalid', 'Invalid access token');
 }

@@ -22,8 +22,15 @@ export function bearerToken(request: FastifyRequest): string | null {
   const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
   if (!token) return null;
   try {
-    const fields = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<string, unknown>;
-    return fields.typ === undefined || fields.typ === 'JWT' ? (KEY_POINTERS.some((field) => field in fields) ? null : token) : null;
+    const fields = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    return fields.typ === undefined || fields.typ === 'JWT'
+      ? KEY_POINTERS.some((field) => field in fields)
+        ? null
+        : token
+      : null;
   } catch {
     return null;
   }
@@ -60,7 +67,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /** The token is authentic; now check that its session is live and read the user's current roles. */
   async validate(request: FastifyRequest, payload: AccessPayload): Promise<AuthUser> {
     const { sub, sid, jti, exp, iat } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number' ||
+      typeof iat !== 'number'
+    ) {
       throw new ApiException('token_invalid', 'Invalid access token');
     }
     if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new ApiException('token_invalid', 'Invalid access token');

@@ -23,5 +23,7 @@ export function errorCodeOf(exception: HttpException): ErrorCode {
   const response = exception.getResponse() as { code?: unknown; message?: unknown } | string;
   if (typeof response === 'object' && isErrorCode(response.code)) return response.code;
   const statusCode = exception.getStatus();
-  return statusCode === 400 && typeof response === 'object' && Array.isArray(response.message) ? 'validation_failed' : defaultCode(statusCode);
+  return statusCode === 400 && typeof response === 'object' && Array.isArray(response.message)
+    ? 'validation_failed'
+    : defaultCode(statusCode);
 }

@@ -6,18 +6,31 @@
 export const ERROR_CODES = {
   validation_failed: { status: 400, description: 'The body, query or path failed validation; `message` lists each problem' },
   bad_request: { status: 400, description: 'The request is malformed (bad JSON, bad URL, a header the route needs)' },
-  password_policy: { status: 400, description: 'The new password is too common or equals the email, its name part or the current password' },
-  one_time_token_invalid: { status: 400, description: 'A mailed link or code that is unknown, already used, expired, for another action, or no longer matches the account' },
+  password_policy: {
+    status: 400,
+    description: 'The new password is too common or equals the email, its name part or the current password',
+  },
+  one_time_token_invalid: {
+    status: 400,
+    description:
+      'A mailed link or code that is unknown, already used, expired, for another action, or no longer matches the account',
+  },
   already_verified: { status: 409, description: 'The email address is already verified' },
   email_unchanged: { status: 400, description: 'The new email address is the one the account already has' },
   token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
   token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
   token_expired: { status: 401, description: 'The access token has expired: refresh it' },
-  session_ended: { status: 401, description: 'The session of the access token has ended (logout, password change, disabled or deleted account)' },
+  session_ended: {
+    status: 401,
+    description: 'The session of the access token has ended (logout, password change, disabled or deleted account)',
+  },
   invalid_credentials: { status: 401, description: 'Unknown account or wrong password (one answer for both)' },
   refresh_token_invalid: { status: 401, description: 'The refresh token is unknown, expired, or its session has ended' },
   refresh_token_reused: { status: 401, description: 'An already spent refresh token was presented: the session has been ended' },
-  refresh_token_missing: { status: 401, description: 'Cookie mode without a refresh cookie (signed out, or the cookie has run out)' },
+  refresh_token_missing: {
+    status: 401,
+    description: 'Cookie mode without a refresh cookie (signed out, or the cookie has run out)',
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
@@ -31,7 +44,10 @@ export const ERROR_CODES = {
   conflict: { status: 409, description: 'A concurrent change got in the way; try again' },
   payload_too_large: { status: 413, description: 'The body is larger than the service accepts' },
   unsupported_media_type: { status: 415, description: 'The body is not JSON: send `Content-Type: application/json`' },
-  account_locked: { status: 429, description: 'Too many failed password checks for this account; `Retry-After` says when to try again' },
+  account_locked: {
+    status: 429,
+    description: 'Too many failed password checks for this account; `Retry-After` says when to try again',
+  },
   rate_limited: { status: 429, description: 'Too many requests; `Retry-After` says how many seconds to wait' },
   internal_error: { status: 500, description: 'An unexpected error; the answer carries a `requestId` that is also logged' },
   service_unavailable: { status: 503, description: 'A dependency (database, Redis) is unavailable; try again shortly' },

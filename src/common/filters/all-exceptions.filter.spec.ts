@@ -42,7 +42,12 @@ describe(AllExceptionsFilter.name, () => {
       status: 409,
       body: { statusCode: 409, error: 'Conflict', code: 'conflict', message: 'Email is already registered' },
     });
-    expect(capture(new NotFoundException()).body).toEqual({ statusCode: 404, error: 'Not Found', code: 'not_found', message: 'Not Found' });
+    expect(capture(new NotFoundException()).body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'not_found',
+      message: 'Not Found',
+    });
   });
 
   it('should send the code an ApiException names, with the status of that code', () => {
@@ -59,7 +64,9 @@ describe(AllExceptionsFilter.name, () => {
 
   it('should challenge every 401 with the Bearer scheme, and say invalid_token only for a rejected access token', () => {
     expect(capture(new ApiException('token_missing', 'Send a token')).headers['www-authenticate']).toBe('Bearer realm="api"');
-    expect(capture(new ApiException('invalid_credentials', 'Invalid email or password')).headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(capture(new ApiException('invalid_credentials', 'Invalid email or password')).headers['www-authenticate']).toBe(
+      'Bearer realm="api"',
+    );
     expect(capture(new ApiException('token_expired', 'Access token has "expired"')).headers['www-authenticate']).toBe(
       'Bearer realm="api", error="invalid_token", error_description="Access token has expired"',
     );
@@ -73,7 +80,13 @@ describe(AllExceptionsFilter.name, () => {
 
     expect(sent).toEqual({
       status: 500,
-      body: { statusCode: 500, error: 'Internal Server Error', code: 'internal_error', message: 'Internal server error', requestId: 'req-1' },
+      body: {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        code: 'internal_error',
+        message: 'Internal server error',
+        requestId: 'req-1',
+      },
       headers: { 'cache-control': 'no-store' },
     });
     expect(log).toHaveBeenCalledOnce();
@@ -102,13 +115,24 @@ describe(AllExceptionsFilter.name, () => {
   });
 
   it('should pass on the status of Fastify body errors with a plain message', () => {
-    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
 
-    expect(capture(tooLarge).body).toEqual({ statusCode: 413, error: 'Payload Too Large', code: 'payload_too_large', message: 'Request body is too large' });
+    expect(capture(tooLarge).body).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      code: 'payload_too_large',
+      message: 'Request body is too large',
+    });
   });
 
   it('should read a Fastify error that Nest wrapped in an HttpException', () => {
-    const mediaType = Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    const mediaType = Object.assign(new Error('Unsupported Media Type'), {
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      statusCode: 415,
+    });
     const wrapped = new HttpException('Unsupported Media Type', 415, { cause: mediaType });
 
     expect(capture(wrapped).body).toEqual({

@@ -53,29 +53,67 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const fastifyStatus = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (fastifyMessage && typeof fastifyStatus === 'number') {
-      return { statusCode: fastifyStatus, error: reason(fastifyStatus), code: defaultCode(fastifyStatus), message: fastifyMessage };
+      return {
+        statusCode: fastifyStatus,
+        error: reason(fastifyStatus),
+        code: defaultCode(fastifyStatus),
+        message: fastifyMessage,
+      };
     }
     if (isConcurrencyConflict(exception)) {
       const statusCode = HttpStatus.CONFLICT;
-      return { statusCode, error: reason(statusCode), code: 'conflict', message: 'A concurrent change got in the way; try again' };
+      return {
+        statusCode,
+        error: reason(statusCode),
+        code: 'conflict',
+        message: 'A concurrent change got in the way; try again',
+      };
     }
     if (isDependencyUnavailable(exception)) {
       // Logged once when the database is lost and once when it is back, not once per request.
-      if (!REDIS_MESSAGE.test(String((exception as { message?: unknown } | null)?.message))) this.database?.unreachable(exception);
+      if (!REDIS_MESSAGE.test(String((exception as { message?: unknown } | null)?.message)))
+        this.database?.unreachable(exception);
       const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
-      return { statusCode, error: reason(statusCode), code: 'service_unavailable', message: 'Service temporarily unavailable, try again shortly', requestId: String(request.id) };
+      return {
+        statusCode,
+        error: reason(statusCode),
+        code: 'service_unavailable',
+        message: 'Service temporarily unavailable, try again shortly',
+        requestId: String(request.id),
+      };
     }
     this.logger.error(
       `Unhandled error on ${request.method} ${request.routeOptions.url ?? request.url} (request ${request.id})`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
-    return { statusCode, error: reason(statusCode), code: 'internal_error', message: 'Internal server error', requestId: String(request.id) };
+    return {
+      statusCode,
+      error: reason(statusCode),
+      code: 'internal_error',
+      message: 'Internal server error',
+      requestId: String(request.id),
+    };
   }
 }
 
 /** Connection-level failures (refused, dropped, timed out), Postgres shutdown states, Redis offline: retryable. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ETIMEDOUT', 'EPIPE', '57014', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300',
+]);
 const UNAVAILABLE_MESSAGE =
   /timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error|connection is closed|not currently accepting connections|the database system is (starting up|shutting down)|The client is (offline|closed)|Socket closed unexpectedly/i;
 
@@ -93,12 +131,17 @@ function challenge(body: ErrorBody): string {
 function isDependencyUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
   const code = error?.driverError?.code ?? error?.code;
-  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (typeof error?.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message));
+  return (
+    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
+    (typeof error?.message === 'string' && UNAVAILABLE_MESSAGE.test(error.message))
+  );
 }
 
 /** Postgres gave up on this transaction because of another one (deadlock, serialization): retryable. */
 function isConcurrencyConflict(exception: unknown): boolean {
-  const code = (exception as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (exception as { code?: unknown } | null)?.code;
+  const code =
+    (exception as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ??
+    (exception as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
 }
 

@@ -9,7 +9,8 @@ const HEADERS = securityHeaders();
  * over-long path parameter): the same shape and headers as every other answer.
  */
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const message = error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding)' : 'The request could not be routed';
+  const message =
+    error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding)' : 'The request could not be routed';
   const body: ErrorBody = { statusCode: 400, error: 'Bad Request', code: 'bad_request', message };
   void reply.code(400).headers(HEADERS).send(body);
 }

@@ -36,7 +36,8 @@ function describeErrors(path: string, operation: Operation, document: OpenAPIObj
   const codes = new Set<ErrorCode>(Array.isArray(declared) ? declared.filter(isErrorCode) : []);
   const security = operation.security ?? document.security ?? [];
   if (security.some((requirement) => 'bearer' in requirement)) BEARER_ERRORS.forEach((code) => codes.add(code));
-  if (operation.requestBody) ['validation_failed', 'unsupported_media_type', 'payload_too_large'].forEach((code) => codes.add(code as ErrorCode));
+  if (operation.requestBody)
+    ['validation_failed', 'unsupported_media_type', 'payload_too_large'].forEach((code) => codes.add(code as ErrorCode));
   if (operation.parameters?.length) codes.add('validation_failed');
   if (!UNLIMITED.test(path)) codes.add('rate_limited');
   if (!NO_DEPENDENCY.test(path)) codes.add('service_unavailable');
@@ -45,7 +46,9 @@ function describeErrors(path: string, operation: Operation, document: OpenAPIObj
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
   // Statuses a route documented by hand keep their description and get the shape too.
-  for (const status of Object.keys(operation.responses).map(Number).filter((status) => status >= 400 && !byStatus.has(status))) {
+  for (const status of Object.keys(operation.responses)
+    .map(Number)
+    .filter((status) => status >= 400 && !byStatus.has(status))) {
     byStatus.set(status, [defaultCode(status)]);
   }
   for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
@@ -55,7 +58,9 @@ function describeErrors(path: string, operation: Operation, document: OpenAPIObj
       content: {
         'application/json': {
           schema: { $ref: `#/components/schemas/${SCHEMA}` },
-          examples: Object.fromEntries(statusCodes.map((code) => [code, { summary: ERROR_CODES[code].description, value: example(code) }])),
+          examples: Object.fromEntries(
+            statusCodes.map((code) => [code, { summary: ERROR_CODES[code].description, value: example(code) }]),
+          ),
         },
       },
     };

@@ -16,9 +16,13 @@ export function NoFormatCharacters(options: { allowJoiners?: boolean } = {}): Pr
       name: 'noFormatCharacters',
       validator: {
         validate: (value: unknown) =>
-          typeof value !== 'string' || !FORMAT_CHARACTER.test(options.allowJoiners ? value.replace(JOINER_INSIDE_WORD, '') : value),
+          typeof value !== 'string' ||
+          !FORMAT_CHARACTER.test(options.allowJoiners ? value.replace(JOINER_INSIDE_WORD, '') : value),
       },
     },
-    { message: ({ property }) => `${property} must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)` },
+    {
+      message: ({ property }) =>
+        `${property} must not contain invisible or direction-changing characters (such as U+200B, U+00AD or U+202E)`,
+    },
   );
 }

@@ -20,7 +20,9 @@ export class AccountLifecycle1763900000000 implements MigrationInterface {
         CONSTRAINT "FK_one_time_tokens_user" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION
       )`);
     await queryRunner.query(`CREATE UNIQUE INDEX "UQ_one_time_tokens_hash" ON "one_time_tokens" ("token_hash")`);
-    await queryRunner.query(`CREATE INDEX "IDX_one_time_tokens_user_purpose" ON "one_time_tokens" ("user_id", "purpose") WHERE "used_at" IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_one_time_tokens_user_purpose" ON "one_time_tokens" ("user_id", "purpose") WHERE "used_at" IS NULL`,
+    );
     await queryRunner.query(`
       CREATE TABLE "audit_events" (
         "id" uuid NOT NULL DEFAULT gen_random_uuid(),
