@@ -73,6 +73,20 @@ describe('authConfig', () => {
 
     process.env.JWT_SECRET = 'change-me-to-a-long-random-string-of-48-chars';
     expect(() => authConfig()).toThrow(/JWT_SECRET is a placeholder/);
+
+    // What an older README's compose example said to paste: copied as it was, it must not start.
+    process.env.JWT_SECRET = 'paste-the-output-of-openssl-rand-base64-48';
+    expect(() => authConfig()).toThrow(/JWT_SECRET is a placeholder/);
+  });
+
+  it('should refuse a placeholder admin password in production only', () => {
+    process.env.JWT_SECRET = 'k'.repeat(48);
+    process.env.ADMIN_EMAIL = 'root@example.com';
+    process.env.ADMIN_PASSWORD = 'change-me-admin';
+    expect(() => authConfig()).not.toThrow();
+
+    process.env.NODE_ENV = 'production';
+    expect(() => authConfig()).toThrow(/ADMIN_PASSWORD is a placeholder/);
   });
 
   it('should generate a development secret once, keep it private in DATA_DIR and reuse it', () => {

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { readEnv, toSeconds } from './env.js';
 
 const MIN_SECRET_LENGTH = 32;
-const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|^secret$/i;
+/** Values copied from documentation instead of generated: "change-me", "paste the output of openssl rand…". */
+const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|paste|openssl|^secret$/i;
 
 class AuthEnv {
   @IsOptional()
@@ -109,7 +110,10 @@ class AuthEnv {
 
 export const authConfig = registerAs('auth', () => {
   const production = process.env.NODE_ENV === 'production';
-  const env = readEnv(AuthEnv, process.env, (env) => [...secretProblems(env.JWT_SECRET, production), ...adminProblems(env)]);
+  const env = readEnv(AuthEnv, process.env, (env) => [
+    ...secretProblems(env.JWT_SECRET, production),
+    ...adminProblems(env, production),
+  ]);
   const secret = env.JWT_SECRET ?? devSecret();
   return {
     jwt: {
@@ -157,11 +161,13 @@ function secretProblems(secret: string | undefined, production: boolean): string
   return [];
 }
 
-function adminProblems(env: AuthEnv): string[] {
+function adminProblems(env: AuthEnv, production: boolean): string[] {
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined))
     return ['ADMIN_EMAIL and ADMIN_PASSWORD must be set together'];
   if (env.ADMIN_PASSWORD !== undefined && Buffer.byteLength(env.ADMIN_PASSWORD) > 72)
     return ['ADMIN_PASSWORD must be at most 72 bytes'];
+  if (production && env.ADMIN_PASSWORD !== undefined && PLACEHOLDER.test(env.ADMIN_PASSWORD))
+    return ['ADMIN_PASSWORD is a placeholder; choose a password of your own (or generate one: openssl rand -base64 18)'];
   return [];
 }
 
