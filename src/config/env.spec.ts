@@ -46,6 +46,6 @@ describe(readEnv.name, () => {
     expect(() => readEnv(SampleEnv, { LIMIT: '11' })).toThrow(
       /Invalid configuration:\n {2}- LIMIT: LIMIT must not be greater than 10/,
     );
-    expect(() => readEnv(SampleEnv, { LIMIT: 'many' })).toThrow(/LIMIT must be an integer number/);
+    expect(() => readEnv(SampleEnv, { LIMIT: 'many' })).toThrow(/- LIMIT: LIMIT must be an integer number$/);
   });
 });

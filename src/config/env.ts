@@ -22,8 +22,13 @@ export function readEnv<T extends object>(
   return values;
 }
 
+/** Checks of what a value is: when one fails, the bounds ("must not be greater than…") say nothing true. */
+const TYPE_CHECKS = ['isInt', 'isNumber', 'isString', 'isBoolean'];
+
 function describe(error: ValidationError): string {
-  const reasons = Object.values(error.constraints ?? {}).join('; ');
+  const constraints = error.constraints ?? {};
+  const typeCheck = TYPE_CHECKS.find((name) => name in constraints);
+  const reasons = typeCheck ? constraints[typeCheck] : Object.values(constraints).join('; ');
   return `${error.property}: ${reasons}`;
 }
 

@@ -68,7 +68,7 @@ describe(AllExceptionsFilter.name, () => {
       'Bearer realm="api"',
     );
     expect(capture(new ApiException('token_expired', 'Access token has "expired"')).headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="Access token has expired"',
+      'Bearer realm="api", error="invalid_token", error_description="Access token has \'expired\'"',
     );
     expect(capture(new ConflictException()).headers['www-authenticate']).toBeUndefined();
   });

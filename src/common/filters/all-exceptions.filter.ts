@@ -124,7 +124,10 @@ const TOKEN_ERRORS = new Set<ErrorCode>(['token_invalid', 'token_expired', 'sess
 
 function challenge(body: ErrorBody): string {
   if (!TOKEN_ERRORS.has(body.code)) return 'Bearer realm="api"';
-  const description = (Array.isArray(body.message) ? body.message.join('; ') : body.message).replace(/["\\]/g, '');
+  // A quoted-string may not hold a bare quote or backslash: they become an apostrophe and go.
+  const description = (Array.isArray(body.message) ? body.message.join('; ') : body.message)
+    .replace(/"/g, "'")
+    .replace(/\\/g, '');
   return `Bearer realm="api", error="invalid_token", error_description="${description}"`;
 }
 

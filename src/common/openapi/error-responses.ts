@@ -90,7 +90,10 @@ function errorSchema() {
         oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
         description: 'For people: a sentence, or one line per validation problem',
       },
-      requestId: { type: 'string', description: 'On 500 and 503 answers: the id the log line of this request carries' },
+      requestId: {
+        type: 'string',
+        description: "On a 500 (the error's log line carries the same id) and on a request's 503",
+      },
     },
   };
 }
