@@ -50,7 +50,7 @@ const ROTATE_SQL = `
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
     spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
     rotated_at = r.at, successor_sealed = $4, last_used_at = $5,
-    expires_at = LEAST($5::timestamptz + make_interval(secs => $6), s.absolute_expires_at),
+    expires_at = LEAST($6::timestamptz, s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
   FROM rotation r, users u
   WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
@@ -245,7 +245,7 @@ export class SessionsService {
       next.hash,
       sealed,
       now,
-      this.config.refresh.idleTtl,
+      this.idleDeadline(now),
       client.userAgent,
       client.ip,
     ]);
