@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
 import { answerFrameworkError } from './common/filters/framework-errors.js';
 import { addErrorResponses } from './common/openapi/error-responses.js';
-import { securityHeaders } from './common/http/security-headers.js';
+import { SECURITY_HEADERS } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
 
 export interface CreateAppOptions {
@@ -16,16 +16,17 @@ export interface CreateAppOptions {
 
 /** Builds the application exactly as it runs in production; `main.ts` and the e2e tests both use it. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const { trustProxy, httpTimeouts } = appConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: appConfig().trustProxy,
+    trustProxy,
     genReqId: () => randomUUID(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // A malformed URL is refused before routing: answer it in the common shape, with the headers.
     frameworkErrors: answerFrameworkError,
     // A slow or stalled request is answered 408 and closed; Fastify's default waits forever.
-    ...appConfig().httpTimeouts,
+    ...httpTimeouts,
     clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
@@ -43,12 +44,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  const headers = securityHeaders();
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (_request, reply, done) => {
-      void reply.headers(headers);
+      void reply.headers(SECURITY_HEADERS);
       done();
     });
   app.enableCors({

@@ -1,10 +1,10 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { defaultCode } from '../errors/error-codes.js';
-import { securityHeaders } from '../http/security-headers.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import type { ErrorBody } from './all-exceptions.filter.js';
 
-const HEADERS = Object.entries(securityHeaders())
+const HEADERS = Object.entries(SECURITY_HEADERS)
   .map(([name, value]) => `${name}: ${value}\r\n`)
   .join('');
 

@@ -1,8 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { securityHeaders } from '../http/security-headers.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import type { ErrorBody } from './all-exceptions.filter.js';
-
-const HEADERS = securityHeaders();
 
 /**
  * Errors Fastify raises while routing, before any hook or Nest filter runs (a malformed URL, an
@@ -12,5 +10,5 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
   const message =
     error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed (bad percent-encoding)' : 'The request could not be routed';
   const body: ErrorBody = { statusCode: 400, error: 'Bad Request', code: 'bad_request', message };
-  void reply.code(400).headers(HEADERS).send(body);
+  void reply.code(400).headers(SECURITY_HEADERS).send(body);
 }
