@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
 import type { MailMessage } from '../mail/mail-message.js';

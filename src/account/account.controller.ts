@@ -12,10 +12,11 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
-import { Client } from '../auth/decorators/client.decorator.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { Public } from '../auth/decorators/public.decorator.js';
+import type { AuthUser } from '../common/request/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
+import { Client } from '../common/request/client.decorator.js';
+import { CurrentUser } from '../common/request/current-user.decorator.js';
+import { Public } from '../common/request/public.decorator.js';
 import { Transport, type TokenTransport } from '../auth/decorators/token-transport.decorator.js';
 import { RegisterDto } from '../auth/dto/register.dto.js';
 import { RefreshCookieService } from '../auth/refresh-cookie.service.js';

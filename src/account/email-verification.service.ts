@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { RequestUser } from '../common/request/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { OneTimeTokensService, spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
-import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccountMailer } from './account-mailer.js';
 
@@ -20,12 +20,12 @@ export class EmailVerificationService {
   ) {}
 
   /** Issues a verification token inside the caller's transaction; returns the mailing, to run once it commits. */
-  async prepare(manager: EntityManager, user: User): Promise<() => void> {
+  async prepare(manager: EntityManager, user: Pick<RequestUser, 'id' | 'email'>): Promise<() => void> {
     const token = await this.oneTimeTokens.issue(manager, user, 'verify_email');
     return () => this.mailer.verifyEmail(user.email, token);
   }
 
-  async request(user: User, client: ClientInfo): Promise<void> {
+  async request(user: RequestUser, client: ClientInfo): Promise<void> {
     if (user.emailVerifiedAt) throw new ApiException('already_verified', 'Your email address is already verified');
     const send = await this.dataSource.transaction(async (manager) => {
       await this.audit.record({ type: 'email_verification_requested', userId: user.id, client }, manager);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { OneTimeTokensService, spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { SessionsService } from '../auth/sessions.service.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import type { RegisterDto } from '../auth/dto/register.dto.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
 import { PasswordService } from '../auth/password.service.js';

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { Roles } from '../auth/decorators/roles.decorator.js';
+import type { AuthUser } from '../common/request/auth-user.js';
+import { CurrentUser } from '../common/request/current-user.decorator.js';
+import { Roles } from '../common/request/roles.decorator.js';
 import { PaginationQueryDto } from '../common/dto/pagination-query.dto.js';
-import { Role } from '../users/role.enum.js';
+import { Role } from '../common/request/role.enum.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventListResponseDto, AuditEventResponseDto } from './dto/audit-event-response.dto.js';
 

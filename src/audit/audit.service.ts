@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { AuditEvent, type AuditEventType } from './entities/audit-event.entity.js';
 
 export interface AuditRecord {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import { Role } from '../users/role.enum.js';
+import { Role } from '../common/request/role.enum.js';
 import { UsersService } from '../users/users.service.js';
 import { PasswordService } from './password.service.js';
 

@@ -24,11 +24,13 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import type { User } from '../users/entities/user.entity.js';
-import type { AuthUser, ClientInfo } from './auth-user.js';
+import type { AuthUser } from '../common/request/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { AuthService } from './auth.service.js';
-import { Client } from './decorators/client.decorator.js';
-import { CurrentUser } from './decorators/current-user.decorator.js';
-import { Public } from './decorators/public.decorator.js';
+import { Client } from '../common/request/client.decorator.js';
+import { CurrentUser } from '../common/request/current-user.decorator.js';
+import { Public } from '../common/request/public.decorator.js';
+import { CheckedUser } from './decorators/checked-user.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { SessionResponseDto } from './dto/session-response.dto.js';
@@ -60,7 +62,7 @@ export class AuthController {
   @ApiErrors('invalid_credentials', 'account_disabled', 'email_not_verified', 'account_locked', 'bad_request')
   async login(
     @Body() _body: LoginDto,
-    @CurrentUser() user: User,
+    @CheckedUser() user: User,
     @Client() client: ClientInfo,
     @Transport() transport: TokenTransport,
   ): Promise<TokenResponseDto> {
@@ -77,11 +79,11 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Cookie mode from another site' })
   @ApiErrors('refresh_token_missing', 'refresh_token_invalid', 'refresh_token_reused', 'bad_request', 'cross_site_request')
   async refresh(
-    @Body() body: RefreshDto,
+    @Body() _body: RefreshDto,
     @Client() client: ClientInfo,
     @Transport() transport: TokenTransport,
   ): Promise<TokenResponseDto> {
-    const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport, body.refreshToken), client);
+    const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport), client);
     return this.cookies.deliver(transport, TokenResponseDto.from(user, pair));
   }
 

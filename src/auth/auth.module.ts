@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
@@ -13,6 +13,7 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
+import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
 import { SessionsModule } from './sessions.module.js';
 import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -35,6 +36,7 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
   ],
   exports: [PasswordService, OneTimeTokensService, RefreshCookieService, SessionsModule],
 })

@@ -6,7 +6,7 @@ import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import type { ClientInfo } from './auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';

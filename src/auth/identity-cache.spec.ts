@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm'
 import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
-import type { AuthUser } from './auth-user.js';
+import type { AuthUser } from '../common/request/auth-user.js';
 import { IdentityCache } from './identity-cache.js';
 
 const LATER = new Date(Date.now() + 3_600_000);

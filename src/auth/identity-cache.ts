@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import type { AuthUser } from './auth-user.js';
+import type { AuthUser } from '../common/request/auth-user.js';
 
 const MAX_ENTRIES = 100_000;
 const AFTER_COMMIT = 'identityCacheAfterCommit';

@@ -3,8 +3,9 @@ import { ApiException } from '../common/errors/api.exception.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
-import { refreshCookieName, type TokenTransport } from './decorators/token-transport.decorator.js';
+import type { TokenTransport } from './decorators/token-transport.decorator.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
+import { refreshCookieName } from './presented-refresh-token.js';
 
 /** Outside production only the routes that read or set the cookie see it. */
 const AUTH_PATH = '/api/v1/auth';
@@ -40,8 +41,8 @@ export class RefreshCookieService {
   }
 
   /** The refresh token to spend: from the body, or (cookie mode, same-site request) from the cookie. */
-  tokenFor(transport: TokenTransport, fromBody: string | undefined): string {
-    if (fromBody !== undefined) return fromBody;
+  tokenFor(transport: TokenTransport): string {
+    if (transport.bodyToken !== undefined) return transport.bodyToken;
     if (!transport.cookieMode)
       throw new BadRequestException([
         'refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)',

@@ -2,7 +2,7 @@ import { JwtService } from '@nestjs/jwt';
 import { createSecretKey, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
-import { Role } from '../users/role.enum.js';
+import { Role } from '../common/request/role.enum.js';
 import { TokensService } from './tokens.service.js';
 
 function makeService(secret = 'a-test-secret-that-is-long-enough-123'): TokensService {

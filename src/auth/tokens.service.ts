@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import type { Role } from '../users/role.enum.js';
+import type { Role } from '../common/request/role.enum.js';
 
 /** `<session id>.<256 random bits, base64url>` */
 const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
@@ -16,6 +16,11 @@ export interface AccessClaims {
   /** Which rotation of the session this token belongs to (0: login). */
   generation: number;
   issuedAt: Date;
+}
+
+/** The session a refresh token names; undefined when it is not a refresh token at all. */
+export function sessionIdOf(refreshToken: string): string | undefined {
+  return REFRESH_TOKEN.exec(refreshToken)?.[1];
 }
 
 /** A UUID-shaped id, unique to one rotation of one session. */

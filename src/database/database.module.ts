@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
-import { DatabaseStatus } from './database-status.js';
+import { DatabaseStatus } from '../common/database/database-status.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { typeOrmOptions } from './typeorm-options.js';
 

@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { Public } from '../common/request/public.decorator.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
 const DATABASE_PING_TIMEOUT_MS = 1500;

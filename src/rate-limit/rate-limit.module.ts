@@ -8,12 +8,11 @@ import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 import { RedisFallbackService } from './redis-fallback.service.js';
 import { RedisModule } from './redis.module.js';
-import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
 import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
 
 type Request = FastifyRequest & { user?: { user?: { id?: string } } };
 
-/** The account a request targets: the email in its body, or the caller. (Refreshes: see RefreshLimitInterceptor.) */
+/** The account a request targets: the email in its body, or the caller. (Refreshes: see auth's RefreshLimitInterceptor.) */
 export function targetAccount(request: Request): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   if (typeof body?.email === 'string') return `email:${body.email.trim().toLowerCase()}`;
@@ -70,12 +69,7 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
       }),
     }),
   ],
-  providers: [
-    LoginLockoutService,
-    { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
-    RefusalRefundInterceptor,
-    { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor },
-  ],
+  providers: [LoginLockoutService, RefusalRefundInterceptor, { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor }],
   exports: [LoginLockoutService, RefusalRefundInterceptor, RedisModule, ThrottlerModule],
 })
 export class RateLimitModule {}

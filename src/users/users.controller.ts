@@ -7,16 +7,17 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser, ClientInfo } from '../auth/auth-user.js';
-import { Client } from '../auth/decorators/client.decorator.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { Roles } from '../auth/decorators/roles.decorator.js';
+import type { AuthUser } from '../common/request/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
+import { Client } from '../common/request/client.decorator.js';
+import { CurrentUser } from '../common/request/current-user.decorator.js';
+import { Roles } from '../common/request/roles.decorator.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserListResponseDto } from './dto/user-list-response.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
-import { Role } from './role.enum.js';
+import { Role } from '../common/request/role.enum.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')

@@ -3,15 +3,15 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
-import type { ClientInfo } from '../auth/auth-user.js';
+import type { ClientInfo } from '../common/request/client-info.js';
 import { IdentityCache } from '../auth/identity-cache.js';
 import { spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
-import { isUniqueViolation } from '../database/pg-errors.js';
+import { isUniqueViolation } from '../common/database/pg-errors.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { User } from './entities/user.entity.js';
-import { Role } from './role.enum.js';
+import { Role } from '../common/request/role.enum.js';
 
 export interface NewUser {
   email: string;

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { Public } from '../common/request/public.decorator.js';
 
 /** The page's own files, read once: `public/` beside `src/` and `dist/`. */
 const PUBLIC = new URL('../../public/', import.meta.url);

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNormalizedEmail } from '../../auth/decorators/is-normalized-email.decorator.js';
+import { IsNormalizedEmail } from '../../common/validation/is-normalized-email.decorator.js';
 import { PasswordConfirmationDto } from './password-confirmation.dto.js';
 
 export class ChangeEmailDto extends PasswordConfirmationDto {

@@ -2,23 +2,16 @@ import { createParamDecorator, ExecutionContext, Inject, Injectable, PipeTransfo
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiException } from '../../common/errors/api.exception.js';
 import { appConfig, type AppConfig } from '../../config/app.config.js';
+import { presentedRefreshToken, refreshCookieName, type PresentedRefreshToken } from '../presented-refresh-token.js';
 
-export const REFRESH_COOKIE = 'auth_refresh';
-/**
- * The name in production: a browser keeps a `__Host-` cookie only when this very host set it over
- * HTTPS with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain can neither plant nor shadow it.
- */
-export const HOST_REFRESH_COOKIE = `__Host-${REFRESH_COOKIE}`;
 /** Asks for cookie mode: `X-Token-Transport: cookie`. A custom header is also what a cross-site form cannot send. */
 export const TOKEN_TRANSPORT_HEADER = 'x-token-transport';
-
-export function refreshCookieName(isProduction: boolean): string {
-  return isProduction ? HOST_REFRESH_COOKIE : REFRESH_COOKIE;
-}
 
 /** How the client wants its refresh token: in the JSON body, or only as an HttpOnly cookie. */
 export interface TokenTransport {
   cookieMode: boolean;
+  /** The refresh token the body carries, if any. */
+  bodyToken: string | undefined;
   /** The refresh token the cookie carries, if any ('' when it is not valid percent-encoding). */
   cookieToken: string | undefined;
   origin: string | undefined;
@@ -26,30 +19,8 @@ export interface TokenTransport {
   reply: FastifyReply;
 }
 
-type RawTransport = Omit<TokenTransport, 'cookieToken'> & { cookieHeader: string | undefined };
-
-/** Every value of the cookie `name` in a Cookie header, in order, still encoded. */
-function cookieValues(header: string | undefined, name: string): string[] {
-  const values: string[] = [];
-  for (const part of (header ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) values.push(part.slice(at + 1).trim());
-  }
-  return values;
-}
-
-function decode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The first value of the cookie `name`; undefined when absent or not valid percent-encoding. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  const [first] = cookieValues(header, name);
-  return first === undefined ? undefined : decode(first);
+interface RawTransport extends Omit<TokenTransport, 'bodyToken' | 'cookieToken'> {
+  request: FastifyRequest;
 }
 
 /**
@@ -65,26 +36,25 @@ export class TokenTransportPipe implements PipeTransform<RawTransport, TokenTran
     this.cookieName = refreshCookieName(app.isProduction);
   }
 
-  transform({ cookieHeader, ...transport }: RawTransport): TokenTransport {
-    const values = cookieValues(cookieHeader, this.cookieName);
-    if (transport.cookieMode && values.length > 1) {
+  transform({ request, ...transport }: RawTransport): TokenTransport {
+    const { fromBody, fromCookies }: PresentedRefreshToken = presentedRefreshToken(request, this.cookieName);
+    if (transport.cookieMode && fromCookies.length > 1) {
       throw new ApiException(
         'bad_request',
         `More than one ${this.cookieName} cookie was sent; clear this site's cookies and log in again`,
       );
     }
-    return { ...transport, cookieToken: values[0] === undefined ? undefined : (decode(values[0]) ?? '') };
+    return { ...transport, bodyToken: fromBody, cookieToken: fromCookies[0] };
   }
 }
 
 const RawTransportParam = createParamDecorator((_data: unknown, context: ExecutionContext): RawTransport => {
   const http = context.switchToHttp();
   const request = http.getRequest<FastifyRequest>();
-  const header = request.headers[TOKEN_TRANSPORT_HEADER];
   const origin = request.headers.origin;
   return {
-    cookieMode: header === 'cookie',
-    cookieHeader: request.headers.cookie,
+    request,
+    cookieMode: request.headers[TOKEN_TRANSPORT_HEADER] === 'cookie',
     origin: typeof origin === 'string' ? origin : undefined,
     host: request.headers.host,
     reply: http.getResponse<FastifyReply>(),

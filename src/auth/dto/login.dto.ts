@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNormalizedEmail } from '../decorators/is-normalized-email.decorator.js';
+import { IsNormalizedEmail } from '../../common/validation/is-normalized-email.decorator.js';
 import { IsPassword } from '../decorators/is-password.decorator.js';
 
 export class LoginDto {

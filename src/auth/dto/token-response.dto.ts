@@ -1,7 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto.js';
 import type { User } from '../../users/entities/user.entity.js';
-import type { TokenPair } from '../auth-user.js';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+}
 
 export class TokenResponseDto {
   @ApiProperty({ description: 'JWT for the Authorization header: `Bearer <accessToken>`' })

@@ -3,6 +3,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { createValidationPipe } from '../../common/pipes/validation.pipe.js';
 import { RefusalRefundInterceptor } from '../../rate-limit/refusal-refund.interceptor.js';
+import { CHECKED_USER } from '../decorators/checked-user.decorator.js';
 import { LoginDto } from '../dto/login.dto.js';
 
 /**
@@ -26,5 +27,9 @@ export class LocalAuthGuard extends AuthGuard('local') {
       throw error;
     }
     return (await super.canActivate(context)) as boolean;
+  }
+
+  override getAuthenticateOptions(): { property: string } {
+    return { property: CHECKED_USER };
   }
 }

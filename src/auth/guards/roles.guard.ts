@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { Role } from '../../users/role.enum.js';
-import type { AuthUser } from '../auth-user.js';
-import { ROLES_KEY } from '../decorators/roles.decorator.js';
+import type { Role } from '../../common/request/role.enum.js';
+import type { AuthUser } from '../../common/request/auth-user.js';
+import { ROLES_KEY } from '../../common/request/roles.decorator.js';
 
 /** Runs after the JWT guard; the roles come from the database row read by that guard. */
 @Injectable()

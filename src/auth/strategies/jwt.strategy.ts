@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { ApiException } from '../../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../../config/auth.config.js';
-import type { AuthUser } from '../auth-user.js';
+import type { AuthUser } from '../../common/request/auth-user.js';
 import { SessionsService } from '../sessions.service.js';
 import { VerifiedTokens } from '../verified-tokens.js';
 

@@ -5,7 +5,7 @@ import { Strategy } from 'passport-local';
 import type { User } from '../../users/entities/user.entity.js';
 import { LoginLockoutService } from '../../rate-limit/login-lockout.service.js';
 import { AuthService } from '../auth.service.js';
-import { clientInfo } from '../decorators/client.decorator.js';
+import { clientInfo } from '../../common/request/client-info.js';
 
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy, 'local') {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, ConflictException, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DatabaseStatus } from '../../database/database-status.js';
+import type { DatabaseStatus } from '../database/database-status.js';
 import { ApiException } from '../errors/api.exception.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { DatabaseStatus } from '../../database/database-status.js';
+import { DatabaseStatus } from '../database/database-status.js';
 import { errorCodeOf } from '../errors/api.exception.js';
 import { defaultCode, type ErrorCode } from '../errors/error-codes.js';
 import { TooManyRequestsException } from '../errors/too-many-requests.exception.js';

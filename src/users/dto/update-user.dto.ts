@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEnum, IsOptional } from 'class-validator';
 import { IsDisplayName } from '../decorators/is-display-name.decorator.js';
-import { Role } from '../role.enum.js';
+import { Role } from '../../common/request/role.enum.js';
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: Role, isArray: true, example: [Role.User, Role.Admin] })

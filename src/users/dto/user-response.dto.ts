@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { User } from '../entities/user.entity.js';
-import { Role } from '../role.enum.js';
+import type { RequestUser } from '../../common/request/auth-user.js';
+import { Role } from '../../common/request/role.enum.js';
 
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid', example: '7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41' })
@@ -27,12 +27,12 @@ export class UserResponseDto {
   @ApiProperty()
   readonly updatedAt: Date;
 
-  static from(user: User): UserResponseDto {
+  static from(user: RequestUser): UserResponseDto {
     return {
       id: user.id,
       email: user.email,
       name: user.name,
-      roles: user.roles,
+      roles: [...user.roles],
       emailVerified: user.emailVerifiedAt !== null,
       disabled: user.disabledAt !== null,
       createdAt: user.createdAt,

@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { Role } from '../role.enum.js';
+import { Role } from '../../common/request/role.enum.js';
 
 @Entity('users')
 @Index('UQ_users_email', ['email'], { unique: true })

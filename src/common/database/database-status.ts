@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { OutageMonitor } from '../common/outage-monitor.js';
+import { OutageMonitor } from '../outage-monitor.js';
 
 /** Postgres cancelled a statement that ran past DATABASE_QUERY_TIMEOUT: the server answers, it is just slow or waiting on a lock. */
 const STATEMENT_TIMEOUT = '57014';

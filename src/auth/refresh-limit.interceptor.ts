@@ -7,10 +7,11 @@ import { errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { rateLimitConfig, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
-import { readCookie, refreshCookieName } from '../auth/decorators/token-transport.decorator.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
-import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
-import type { RateLimitStorage } from './rate-limit.storage.js';
+import { RATE_LIMIT_RULE_KEY } from '../rate-limit/rate-limit.decorator.js';
+import type { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
+import { presentedRefreshToken, refreshCookieName } from './presented-refresh-token.js';
+import { sessionIdOf } from './tokens.service.js';
 
 const COUNTERS = 'refresh';
 /** A token that did not prove genuine; not a cookie-mode call without a cookie (a signed-out page asking). */
@@ -40,7 +41,9 @@ export class RefreshLimitInterceptor implements NestInterceptor {
       return next.handle();
     }
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const session = presentedSessionId(request, refreshCookieName(this.app.isProduction));
+    const { fromBody, fromCookies } = presentedRefreshToken(request, refreshCookieName(this.app.isProduction));
+    const token = fromBody ?? fromCookies[0];
+    const session = token === undefined ? undefined : sessionIdOf(token);
     const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
     await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
     return next.handle().pipe(
@@ -66,14 +69,4 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     const { limit, ttl } = this.config.rules.refresh.account;
     await this.storage.increment(key, ttl, limit, ttl, COUNTERS);
   }
-}
-
-/**
- * The session id a refresh token starts with (`<session id>.<secret>`), taken where the refresh route
- * takes the token: the body, else the one cookie name this environment uses.
- */
-function presentedSessionId(request: FastifyRequest, cookieName: string): string | undefined {
-  const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-  const token = typeof fromBody === 'string' ? fromBody : readCookie(request.headers.cookie, cookieName);
-  return token ? token.split('.')[0] : undefined;
 }

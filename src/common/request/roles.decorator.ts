@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import type { Role } from '../../users/role.enum.js';
+import type { Role } from './role.enum.js';
 
 export const ROLES_KEY = 'roles';
 

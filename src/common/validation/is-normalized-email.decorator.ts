@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
-import { NoFormatCharacters } from '../../common/validation/no-format-characters.decorator.js';
+import { NoFormatCharacters } from './no-format-characters.decorator.js';
 
 /** An email address, trimmed and lower-cased before it is checked or stored; no invisible characters. */
 export function IsNormalizedEmail(): PropertyDecorator {
