@@ -41,7 +41,7 @@ export class AccountService {
       await spendOneTimeTokens(manager, user.id, 'reset_password', 'change_email');
       await this.users.setPasswordHash(manager, user.id, newHash);
       const ended = await this.sessions.endAll(manager, user.id, 'password_changed', auth.sessionId);
-      await this.audit.record({ type: 'password_changed', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
+      await this.audit.record(manager, { type: 'password_changed', userId: user.id, client, detail: { sessionsEnded: ended } });
       return current.email;
     });
     this.mailer.passwordChanged(email, client);
@@ -50,6 +50,9 @@ export class AccountService {
   /** The account, its sessions and tokens go; the email can be registered again. */
   async deleteAccount(userId: string, password: string, client: ClientInfo): Promise<void> {
     await this.confirmation.confirm(userId, password);
-    await this.users.remove(userId, { id: userId, client });
+    await this.dataSource.transaction(async (manager) => {
+      await this.users.remove(manager, userId);
+      await this.audit.record(manager, { type: 'account_deleted', userId, client, detail: {} });
+    });
   }
 }

@@ -37,7 +37,7 @@ export class EmailChangeService {
       if (current.email !== user.email || current.emailVerifiedAt?.getTime() !== user.emailVerifiedAt?.getTime()) {
         throw new ApiException('conflict', CHANGED);
       }
-      await this.audit.record({ type: 'email_change_requested', userId, client }, manager);
+      await this.audit.record(manager, { type: 'email_change_requested', userId, client });
       return taken ? null : this.oneTimeTokens.issue(manager, user, 'change_email', newEmail);
     });
     if (token) this.mailer.confirmEmailChange(newEmail, token);
@@ -59,7 +59,7 @@ export class EmailChangeService {
       await this.users.changeEmail(manager, user.id, used.newEmail);
       // Links mailed to the old address must not work for the new owner of the account.
       await spendOneTimeTokens(manager, user.id, 'verify_email', 'reset_password');
-      await this.audit.record({ type: 'email_changed', userId: user.id, client }, manager);
+      await this.audit.record(manager, { type: 'email_changed', userId: user.id, client });
       return { from: user.email, to: used.newEmail };
     });
     this.mailer.emailChanged(change.from, change.to);

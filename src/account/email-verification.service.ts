@@ -28,7 +28,7 @@ export class EmailVerificationService {
   async request(user: RequestUser, client: ClientInfo): Promise<void> {
     if (user.emailVerifiedAt) throw new ApiException('already_verified', 'Your email address is already verified');
     const send = await this.dataSource.transaction(async (manager) => {
-      await this.audit.record({ type: 'email_verification_requested', userId: user.id, client }, manager);
+      await this.audit.record(manager, { type: 'email_verification_requested', userId: user.id, client });
       return this.prepare(manager, user);
     });
     send();
@@ -46,7 +46,7 @@ export class EmailVerificationService {
       // The owner of the address has shown up: a pending move to another address is not theirs to keep.
       await spendOneTimeTokens(manager, user.id, 'change_email');
       await this.users.markEmailVerified(manager, user.id);
-      await this.audit.record({ type: 'email_verified', userId: user.id, client }, manager);
+      await this.audit.record(manager, { type: 'email_verified', userId: user.id, client });
     });
   }
 }

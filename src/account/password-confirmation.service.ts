@@ -44,7 +44,7 @@ export class PasswordConfirmationService {
    * the true answer. Returns the user as locked.
    */
   async hold(manager: EntityManager, confirmed: User, auth: AuthUser): Promise<User> {
-    const current = await this.users.findByIdWithPassword(confirmed.id, manager, true);
+    const current = await this.users.lockByIdWithPassword(manager, confirmed.id);
     if (!current || current.disabledAt || !(await this.sessions.isLive(manager, auth.sessionId))) {
       throw new ApiException('session_ended', SESSION_ENDED);
     }

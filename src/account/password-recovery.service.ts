@@ -70,7 +70,7 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
       // The user row before the token rows, the lock order of every flow that spends links.
-      const current = await this.users.findByIdWithPassword(user.id, manager, true);
+      const current = await this.users.lockByIdWithPassword(manager, user.id);
       // A deleted account took its tokens with it: this answers that the link is not valid.
       await this.oneTimeTokens.consume(manager, token, 'reset_password');
       if (!current || current.passwordHash !== user.passwordHash || current.email !== user.email) {
@@ -82,14 +82,14 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
       // The link reached the inbox: that proves the address as well as a verification link would.
       await this.users.markEmailVerified(manager, user.id);
       const ended = await this.sessions.endAll(manager, user.id, 'password_reset');
-      await this.audit.record({ type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } }, manager);
+      await this.audit.record(manager, { type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } });
     });
     this.mailer.passwordChanged(user.email, client, 'reset');
   }
 
   private async sendResetLink(user: User, client: ClientInfo): Promise<void> {
     const token = await this.dataSource.transaction(async (manager) => {
-      await this.audit.record({ type: 'password_reset_requested', userId: user.id, client }, manager);
+      await this.audit.record(manager, { type: 'password_reset_requested', userId: user.id, client });
       return this.oneTimeTokens.issue(manager, user, 'reset_password');
     });
     this.mailer.resetPassword(user.email, token);

@@ -30,8 +30,8 @@ export class RegistrationService {
     this.passwords.assertAcceptable(password, email);
     const passwordHash = await this.passwords.hash(password);
     const { user, pair, sendVerification } = await this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create({ email, passwordHash, name: name ?? null }, manager);
-      await this.audit.record({ type: 'register', userId: user.id, client }, manager);
+      const user = await this.users.create(manager, { email, passwordHash, name: name ?? null });
+      await this.audit.record(manager, { type: 'register', userId: user.id, client });
       const sendVerification = await this.emailVerification.prepare(manager, user);
       const pair = this.config.requireEmailVerification ? null : await this.sessions.start(user, client, manager);
       return { user, pair, sendVerification };

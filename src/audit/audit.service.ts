@@ -11,15 +11,12 @@ export interface AuditRecord {
   detail?: AuditEvent['detail'];
 }
 
-/** Records security events; pass the transaction's manager so an event is kept only if its change is. */
+/** Records security events in the caller's transaction, so an event is kept only if its change is. */
 @Injectable()
 export class AuditService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(
-    { type, userId, client, detail = {} }: AuditRecord,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<void> {
+  async record(manager: EntityManager, { type, userId, client, detail = {} }: AuditRecord): Promise<void> {
     await manager.insert(AuditEvent, { type, userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, detail });
   }
 

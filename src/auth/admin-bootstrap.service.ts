@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { Role } from '../common/request/role.enum.js';
@@ -16,6 +18,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrapService.name);
 
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
@@ -45,7 +48,12 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     }
     try {
       const passwordHash = await this.passwords.hash(admin.password);
-      await this.users.create({ email: admin.email, passwordHash, name: 'Administrator', roles: [Role.User, Role.Admin] });
+      await this.users.create(this.dataSource.manager, {
+        email: admin.email,
+        passwordHash,
+        name: 'Administrator',
+        roles: [Role.User, Role.Admin],
+      });
       this.logger.log(`Created the admin account ${admin.email}`);
     } catch (error) {
       // Another instance created it at the same moment.

@@ -1,29 +1,56 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { GlobalRateLimitGuard, RouteRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
+import { Session } from './entities/session.entity.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { IdentityCache } from './identity-cache.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
 import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
-import { SessionsModule } from './sessions.module.js';
+import { SessionsService } from './sessions.service.js';
 import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
-import { VerifiedTokens } from './verified-tokens.js';
 import { LocalStrategy } from './strategies/local.strategy.js';
+import { TokensService } from './tokens.service.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 @Module({
-  imports: [UsersModule, PassportModule, SessionsModule, AuditModule, RateLimitModule],
+  imports: [
+    UsersModule,
+    AuditModule,
+    RateLimitModule,
+    PassportModule,
+    TypeOrmModule.forFeature([Session]),
+    JwtModule.registerAsync({
+      inject: [authConfig.KEY],
+      useFactory: ({ jwt }: AuthConfig) => ({
+        secret: jwt.key,
+        signOptions: {
+          algorithm: jwt.algorithm,
+          expiresIn: jwt.accessTtl,
+          ...(jwt.issuer && { issuer: jwt.issuer }),
+          ...(jwt.audience && { audience: jwt.audience }),
+        },
+      }),
+    }),
+  ],
   controllers: [AuthController],
   providers: [
     AuthService,
+    SessionsService,
+    TokensService,
+    IdentityCache,
     PasswordService,
     OneTimeTokensService,
     RefreshCookieService,
@@ -38,6 +65,6 @@ import { LocalStrategy } from './strategies/local.strategy.js';
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
   ],
-  exports: [PasswordService, OneTimeTokensService, RefreshCookieService, SessionsModule],
+  exports: [SessionsService, PasswordService, OneTimeTokensService, RefreshCookieService],
 })
 export class AuthModule {}

@@ -64,17 +64,17 @@ export class AuthService {
    */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
     const pair = await this.dataSource.transaction(async (manager) => {
-      const current = await this.users.findByIdWithPassword(user.id, manager, true);
+      const current = await this.users.lockByIdWithPassword(manager, user.id);
       if (!current || current.passwordHash !== user.passwordHash || current.disabledAt)
         throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
       await spendOneTimeTokens(manager, user.id, 'reset_password');
-      await this.audit.record({ type: 'login_success', userId: user.id, client }, manager);
+      await this.audit.record(manager, { type: 'login_success', userId: user.id, client });
       return this.sessions.start(user, client, manager);
     });
     return TokenResponseDto.from(user, pair);
   }
 
   private recordFailure(userId: string | null, reason: string, client: ClientInfo): Promise<void> {
-    return this.audit.record({ type: 'login_failure', userId, client, detail: { reason } });
+    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, detail: { reason } });
   }
 }

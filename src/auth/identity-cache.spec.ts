@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { AuthUser } from '../common/request/auth-user.js';
+import { UserEvents } from '../users/user-events.js';
 import { IdentityCache } from './identity-cache.js';
 
 const LATER = new Date(Date.now() + 3_600_000);
 
-function makeCache(ttlSeconds = 5): IdentityCache {
-  return new IdentityCache({ identityCacheTtl: ttlSeconds } as AuthConfig, { subscribers: [] } as unknown as DataSource);
+function makeCache(ttlSeconds = 5, events = new UserEvents()): IdentityCache {
+  return new IdentityCache({ identityCacheTtl: ttlSeconds } as AuthConfig, { subscribers: [] } as unknown as DataSource, events);
 }
 
 function identity(sessionId: string, userId = 'u1'): AuthUser {
@@ -23,6 +24,18 @@ describe(IdentityCache.name, () => {
     expect(cache.get('s1', 'u1')?.sessionId).toBe('s1');
     expect(cache.get('s1', 'someone-else')).toBeUndefined();
     expect(cache.get('s2', 'u1')).toBeUndefined();
+  });
+
+  it('should forget every session of a user that UserEvents announces as changed', () => {
+    const events = new UserEvents();
+    const cache = makeCache(5, events);
+    cache.set(identity('s1'), LATER, cache.mark);
+    cache.set(identity('s2', 'u2'), LATER, cache.mark);
+
+    events.changed({ userId: 'u1' });
+
+    expect(cache.get('s1', 'u1')).toBeUndefined();
+    expect(cache.get('s2', 'u2')?.sessionId).toBe('s2');
   });
 
   it('should forget a session, and every session of a user', () => {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { AuthUser } from '../common/request/auth-user.js';
+import { UserEvents } from '../users/user-events.js';
 
 const MAX_ENTRIES = 100_000;
 const AFTER_COMMIT = 'identityCacheAfterCommit';
@@ -15,7 +16,7 @@ interface Entry {
 
 /**
  * The per-request session and user check, remembered for AUTH_CACHE_TTL seconds. Every write that can
- * change the answer (logout, session end, password change, role change, disabling, deletion…) drops
+ * change the answer (logout, session end, password change, and any user change that UserEvents announces) drops
  * the entries at once and again when its transaction commits, so the very next request on this
  * instance reads the database. Other instances see the change within AUTH_CACHE_TTL at the latest.
  */
@@ -27,9 +28,10 @@ export class IdentityCache implements EntitySubscriberInterface {
   /** Counts forgets: an answer read before the latest one may be stale, and is not kept. */
   private forgets = 0;
 
-  constructor(@Inject(authConfig.KEY) config: AuthConfig, @InjectDataSource() dataSource: DataSource) {
+  constructor(@Inject(authConfig.KEY) config: AuthConfig, @InjectDataSource() dataSource: DataSource, users: UserEvents) {
     this.ttlMs = config.identityCacheTtl * 1000;
     dataSource.subscribers.push(this);
+    users.onChanged(({ userId, manager }) => this.forgetUser(userId, manager));
   }
 
   get(sessionId: string, userId: string): AuthUser | undefined {

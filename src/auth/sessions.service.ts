@@ -14,6 +14,7 @@ import { Session, type SessionEndReason } from './entities/session.entity.js';
 import { IdentityCache } from './identity-cache.js';
 import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { TokensService } from './tokens.service.js';
+import { UsersService } from '../users/users.service.js';
 
 /** A session that has neither been ended nor run out. */
 const LIVE = 'session.revokedAt IS NULL AND session.expiresAt > :now';
@@ -123,6 +124,7 @@ export class SessionsService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly audit: AuditService,
     private readonly cache: IdentityCache,
+    private readonly users: UsersService,
   ) {}
 
   /** Opens a session for a user who has just proven who they are, and issues its first pair. */
@@ -197,7 +199,7 @@ export class SessionsService {
       this.cache.forgetSession(sessionId, manager);
       if (ended === 0) throw new ApiException('not_found', 'Session not found');
       const type = reason === 'logout' ? 'logout' : 'session_ended';
-      await this.audit.record({ type, userId, client, detail: { sessionId } }, manager);
+      await this.audit.record(manager, { type, userId, client, detail: { sessionId } });
     });
   }
 
@@ -213,11 +215,11 @@ export class SessionsService {
     await this.dataSource.transaction(async (manager) => {
       // The user row first, as every flow that spends mailed links locks it: an email change being
       // requested meanwhile either commits first (and its link is spent below) or sees its session ended.
-      await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      await this.users.lockById(manager, userId);
       const ended = await this.endAll(manager, userId, 'logout_all');
       // A pending email change was asked for from one of these sessions: it ends with them.
       await spendOneTimeTokens(manager, userId, 'change_email');
-      await this.audit.record({ type: 'logout_all', userId, client, detail: { sessions: ended } }, manager);
+      await this.audit.record(manager, { type: 'logout_all', userId, client, detail: { sessions: ended } });
     });
   }
 
@@ -287,7 +289,7 @@ export class SessionsService {
     if (!session.spent_token_hashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
     await manager.update(Session, sessionId, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
     this.cache.forgetSession(sessionId, manager);
-    await this.audit.record({ type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId } }, manager);
+    await this.audit.record(manager, { type: 'refresh_reuse_detected', userId: user.id, client, detail: { sessionId } });
     return { kind: 'reused' };
   }
 

@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditModule } from '../audit/audit.module.js';
-import { SessionsModule } from '../auth/sessions.module.js';
 import { User } from './entities/user.entity.js';
-import { UsersController } from './users.controller.js';
+import { UserEvents } from './user-events.js';
 import { UsersService } from './users.service.js';
 
+/** The users table: its entity, its one service, and the events that announce its changes. */
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), SessionsModule, AuditModule],
-  controllers: [UsersController],
-  providers: [UsersService],
-  exports: [UsersService],
+  imports: [TypeOrmModule.forFeature([User])],
+  providers: [UsersService, UserEvents],
+  exports: [UsersService, UserEvents],
 })
 export class UsersModule {}

@@ -1,11 +1,12 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { RequestUser } from '../../common/request/auth-user.js';
 import { Role } from '../../common/request/role.enum.js';
 
 @Entity('users')
 @Index('UQ_users_email', ['email'], { unique: true })
 @Check('CHK_users_email_lower', `"email" = lower("email")`)
 @Check('CHK_users_roles', `"roles" <@ ARRAY['user', 'admin']::text[] AND cardinality("roles") > 0`)
-export class User {
+export class User implements RequestUser {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_users' })
   id: string;
 

@@ -16,15 +16,19 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserListResponseDto } from './dto/user-list-response.dto.js';
-import { UserResponseDto } from './dto/user-response.dto.js';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { Role } from '../common/request/role.enum.js';
-import { UsersService } from './users.service.js';
+import { UsersService } from '../users/users.service.js';
+import { AdminUsersService } from './admin-users.service.js';
 
 @ApiTags('users')
 @Roles(Role.Admin)
 @Controller('users')
-export class UsersController {
-  constructor(private readonly users: UsersService) {}
+export class AdminUsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly admin: AdminUsersService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List users, newest first (admin)' })
@@ -56,7 +60,7 @@ export class UsersController {
     @CurrentUser() auth: AuthUser,
     @Client() client: ClientInfo,
   ): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.update(id, body, { id: auth.user.id, client }));
+    return UserResponseDto.from(await this.admin.update(id, body, { id: auth.user.id, client }));
   }
 
   @Delete(':id')
@@ -67,6 +71,6 @@ export class UsersController {
   @ApiConflictResponse({ description: 'Would remove the last admin' })
   @ApiErrors('forbidden', 'not_found', 'last_admin', 'conflict')
   remove(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
-    return this.users.remove(id, { id: auth.user.id, client });
+    return this.admin.remove(id, { id: auth.user.id, client });
   }
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEnum, IsOptional } from 'class-validator';
-import { IsDisplayName } from '../decorators/is-display-name.decorator.js';
+import { IsDisplayName } from '../../users/decorators/is-display-name.decorator.js';
 import { Role } from '../../common/request/role.enum.js';
 
 export class UpdateUserDto {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { UserResponseDto } from './user-response.dto.js';
+import { UserResponseDto } from '../../users/dto/user-response.dto.js';
 
 export class UserListResponseDto {
   @ApiProperty({ type: [UserResponseDto] })
