@@ -29,15 +29,15 @@ export class RegistrationService {
   async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
     this.passwords.assertAcceptable(password, email);
     const passwordHash = await this.passwords.hash(password);
-    const { user, pair, sendVerification } = await this.dataSource.transaction(async (manager) => {
+    const { user, tokens, sendVerification } = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.create(manager, { email, passwordHash, name: name ?? null });
       await this.audit.record(manager, { type: 'register', userId: user.id, client });
       const sendVerification = await this.emailVerification.prepare(manager, user);
-      const pair = this.config.requireEmailVerification ? null : await this.sessions.start(user, client, manager);
-      return { user, pair, sendVerification };
+      const tokens = this.config.requireEmailVerification ? null : await this.sessions.start(manager, user, client);
+      return { user, tokens, sendVerification };
     });
     sendVerification();
-    if (pair) return TokenResponseDto.from(user, pair);
+    if (tokens) return tokens;
     return { user: UserResponseDto.from(user), message: 'Check your mail to verify your email address, then log in' };
   }
 }

@@ -38,6 +38,7 @@ import { TokenResponseDto } from './dto/token-response.dto.js';
 import { Transport, type TokenTransport } from './decorators/token-transport.decorator.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
+import { SessionRotationService } from './session-rotation.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('auth')
@@ -46,6 +47,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
+    private readonly rotation: SessionRotationService,
     private readonly cookies: RefreshCookieService,
   ) {}
 
@@ -83,8 +85,7 @@ export class AuthController {
     @Client() client: ClientInfo,
     @Transport() transport: TokenTransport,
   ): Promise<TokenResponseDto> {
-    const { user, pair } = await this.sessions.refresh(this.cookies.tokenFor(transport), client);
-    return this.cookies.deliver(transport, TokenResponseDto.from(user, pair));
+    return this.cookies.deliver(transport, await this.rotation.refresh(this.cookies.tokenFor(transport), client));
   }
 
   @Post('logout')

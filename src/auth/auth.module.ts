@@ -19,6 +19,8 @@ import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
 import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
+import { SessionRotationService } from './session-rotation.service.js';
+import { SessionRepository } from './session.repository.js';
 import { SessionsService } from './sessions.service.js';
 import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
 import { LocalStrategy } from './strategies/local.strategy.js';
@@ -49,6 +51,8 @@ import { VerifiedTokens } from './verified-tokens.js';
   providers: [
     AuthService,
     SessionsService,
+    SessionRepository,
+    SessionRotationService,
     TokensService,
     IdentityCache,
     PasswordService,

@@ -63,15 +63,14 @@ export class AuthService {
    * after the password check must not let this session through.
    */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
-    const pair = await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       const current = await this.users.lockByIdWithPassword(manager, user.id);
       if (!current || current.passwordHash !== user.passwordHash || current.disabledAt)
         throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
       await spendOneTimeTokens(manager, user.id, 'reset_password');
       await this.audit.record(manager, { type: 'login_success', userId: user.id, client });
-      return this.sessions.start(user, client, manager);
+      return this.sessions.start(manager, user, client);
     });
-    return TokenResponseDto.from(user, pair);
   }
 
   private recordFailure(userId: string | null, reason: string, client: ClientInfo): Promise<void> {

@@ -3,11 +3,12 @@ import { createSecretKey, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
 import { Role } from '../common/request/role.enum.js';
-import { TokensService } from './tokens.service.js';
+import { User } from '../users/entities/user.entity.js';
+import { TokensService, type SessionGrant } from './tokens.service.js';
 
 function makeService(secret = 'a-test-secret-that-is-long-enough-123'): TokensService {
   const key = createSecretKey(Buffer.from(secret));
-  const config = { jwt: { key } } as AuthConfig;
+  const config = { jwt: { key, accessTtl: 900 } } as AuthConfig;
   return new TokensService(new JwtService({ secret: key, signOptions: { algorithm: 'HS256', expiresIn: 900 } }), config);
 }
 
@@ -36,9 +37,11 @@ describe(TokensService.name, () => {
   it('should sign access tokens with sub, sid, roles, iat and a jti unique to the rotation', () => {
     const jwt = new JwtService({});
     const issuedAt = new Date('2026-11-22T10:00:00Z');
-    const claims = { userId: 'u1', sessionId: 's1', roles: [Role.User], generation: 3, issuedAt };
+    const user = Object.assign(new User(), { id: 'u1', roles: [Role.User], emailVerifiedAt: null, disabledAt: null });
+    const claims = { sessionId: 's1', refreshToken: 'r', generation: 3, issuedAt };
+    const sign = (grant: SessionGrant) => tokens.issue(user, grant).accessToken;
 
-    const token = tokens.signAccessToken(claims);
+    const token = sign(claims);
     const payload = jwt.decode<Record<string, unknown>>(token);
 
     expect(payload).toMatchObject({
@@ -49,9 +52,9 @@ describe(TokensService.name, () => {
       exp: issuedAt.getTime() / 1000 + 900,
     });
     expect(payload.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(tokens.signAccessToken(claims)).toBe(token);
-    expect(jwt.decode<{ jti: string }>(tokens.signAccessToken({ ...claims, generation: 4 })).jti).not.toBe(payload.jti);
-    expect(jwt.decode<{ jti: string }>(tokens.signAccessToken({ ...claims, sessionId: 's2' })).jti).not.toBe(payload.jti);
+    expect(sign(claims)).toBe(token);
+    expect(jwt.decode<{ jti: string }>(sign({ ...claims, generation: 4 })).jti).not.toBe(payload.jti);
+    expect(jwt.decode<{ jti: string }>(sign({ ...claims, sessionId: 's2' })).jti).not.toBe(payload.jti);
   });
 
   it('should seal a value so only a service with the same secret can open it', () => {

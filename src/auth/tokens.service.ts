@@ -2,18 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import type { Role } from '../common/request/role.enum.js';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
+import type { User } from '../users/entities/user.entity.js';
+import type { TokenResponseDto } from './dto/token-response.dto.js';
 
 /** `<session id>.<256 random bits, base64url>` */
 const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export interface AccessClaims {
-  userId: string;
+/** What a session hands out at one moment: the refresh token, and the rotation and time the access token is signed for. */
+export interface SessionGrant {
   sessionId: string;
-  roles: Role[];
-  /** Which rotation of the session this token belongs to (0: login). */
+  refreshToken: string;
+  /** Which rotation of the session this is (0: login). */
   generation: number;
   issuedAt: Date;
 }
@@ -29,26 +31,33 @@ function tokenId(sessionId: string, generation: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Signs access tokens, mints and reads refresh tokens, and seals values kept in the database. */
+/** Issues token pairs (signs access tokens, mints and reads refresh tokens) and seals values kept in the database. */
 @Injectable()
 export class TokensService {
   private readonly sealKey: Buffer;
+  private readonly accessTtl: number;
 
   constructor(
     private readonly jwt: JwtService,
     @Inject(authConfig.KEY) config: AuthConfig,
   ) {
+    this.accessTtl = config.jwt.accessTtl;
     this.sealKey = Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), 'auth-service/sealed-successor', 32));
   }
 
   /**
-   * Deterministic for one session, generation and time: the same rotation always yields the same
+   * The token pair of a grant, as login, registration and refresh all answer it. The access token is
+   * deterministic for one session, generation and time: the same rotation always yields the same
    * token, so a racing tab can be handed the very pair already issued. `roles` is informational for
-   * clients: the guard reads roles from the database on every request.
+   * clients: the JWT strategy reads roles from the database on every request.
    */
-  signAccessToken({ userId, sessionId, roles, generation, issuedAt }: AccessClaims): string {
+  issue(user: User, { sessionId, refreshToken, generation, issuedAt }: SessionGrant): TokenResponseDto {
     const iat = Math.floor(issuedAt.getTime() / 1000);
-    return this.jwt.sign({ sid: sessionId, roles, iat }, { subject: userId, jwtid: tokenId(sessionId, generation) });
+    const accessToken = this.jwt.sign(
+      { sid: sessionId, roles: user.roles, iat },
+      { subject: user.id, jwtid: tokenId(sessionId, generation) },
+    );
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl, user: UserResponseDto.from(user) };
   }
 
   newRefreshToken(sessionId: string): { token: string; hash: string } {

@@ -1,13 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto.js';
-import type { User } from '../../users/entities/user.entity.js';
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  /** Seconds until the access token expires. */
-  expiresIn: number;
-}
 
 export class TokenResponseDto {
   @ApiProperty({ description: 'JWT for the Authorization header: `Bearer <accessToken>`' })
@@ -27,8 +19,4 @@ export class TokenResponseDto {
 
   @ApiProperty({ type: UserResponseDto })
   readonly user: UserResponseDto;
-
-  static from(user: User, pair: TokenPair): TokenResponseDto {
-    return { ...pair, tokenType: 'Bearer', user: UserResponseDto.from(user) };
-  }
 }

@@ -3,20 +3,12 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ApiException } from '../../common/errors/api.exception.js';
-import type { AuthUser } from '../../common/request/auth-user.js';
 import { IS_PUBLIC_KEY } from '../../common/request/public.decorator.js';
-import { SessionsService } from '../sessions.service.js';
-import { bearerToken } from '../strategies/jwt.strategy.js';
-import { VerifiedTokens } from '../verified-tokens.js';
 
-/** Global: every route needs a valid access token unless it is marked `@Public()`. */
+/** Global: every route needs a valid access token unless it is marked `@Public()`; JwtStrategy decides. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly verified: VerifiedTokens,
-    private readonly sessions: SessionsService,
-  ) {
+  constructor(private readonly reflector: Reflector) {
     super();
   }
 
@@ -25,16 +17,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const token = bearerToken(request);
-    const claims = token ? this.verified.get(token) : undefined;
-    if (!claims) return (await super.canActivate(context)) as boolean;
-    // A token passport-jwt has already verified: only the session and user need checking again.
-    const identity = await this.sessions.findIdentity(claims.sid, claims.sub);
-    if (!identity) throw new ApiException('session_ended', 'Session has ended');
-    request.user = identity;
-    return true;
+    return isPublic === true || ((await super.canActivate(context)) as boolean);
   }
 
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {

@@ -3,10 +3,10 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { ApiException } from '../../common/errors/api.exception.js';
-import { authConfig, type AuthConfig } from '../../config/auth.config.js';
 import type { AuthUser } from '../../common/request/auth-user.js';
+import { authConfig, type AuthConfig } from '../../config/auth.config.js';
 import { SessionsService } from '../sessions.service.js';
-import { VerifiedTokens } from '../verified-tokens.js';
+import { VerifiedTokens, type VerifiedClaims } from '../verified-tokens.js';
 
 /** `Bearer <jwt>`, the scheme in any case (RFC 7235 §2.1); no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
@@ -17,7 +17,8 @@ const KEY_POINTERS = ['kid', 'jku', 'x5u', 'jwk', 'x5c', 'x5t', 'crit'];
 /** Seconds of clock difference tolerated on exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
-export function bearerToken(request: FastifyRequest): string | null {
+/** The access token of an `Authorization: Bearer` header; null when there is none, or it names a key or type. */
+function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
   if (!token) return null;
@@ -36,6 +37,9 @@ export function bearerToken(request: FastifyRequest): string | null {
   }
 }
 
+/** The token each request presents, read from its header once, in `authenticate`. */
+const presented = new WeakMap<object, string>();
+
 interface AccessPayload {
   sub?: unknown;
   sid?: unknown;
@@ -44,6 +48,12 @@ interface AccessPayload {
   iat?: unknown;
 }
 
+/**
+ * Decides every request that needs a bearer token. A token seen before is looked up in VerifiedTokens
+ * (its signature and claims were checked then, and the same bytes would pass again); any other goes
+ * through passport-jwt's verification. Either way `identify()` then checks, on every request, that
+ * the session is live and reads the user's current state.
+ */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
@@ -53,7 +63,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       passReqToCallback: true,
-      jwtFromRequest: bearerToken,
+      jwtFromRequest: (request: object) => presented.get(request) ?? null,
       // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
       secretOrKey: config.jwt.key as unknown as Buffer,
       algorithms: [config.jwt.algorithm],
@@ -64,8 +74,23 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** The token is authentic; now check that its session is live and read the user's current roles. */
-  async validate(request: FastifyRequest, payload: AccessPayload): Promise<AuthUser> {
+  /** Passport's entry, per request: a token verified before skips the signature check, nothing else. */
+  override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: object): void {
+    const token = bearerToken(request as unknown as FastifyRequest);
+    const claims = token === null ? undefined : this.verified.get(token);
+    if (!claims) {
+      if (token !== null) presented.set(request, token);
+      super.authenticate(request, options);
+      return;
+    }
+    this.identify(claims).then(
+      (identity) => this.success(identity),
+      (error: unknown) => this.error(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /** Called by passport-jwt once the signature and the registered claims check out. */
+  async validate(request: object, payload: AccessPayload): Promise<AuthUser> {
     const { sub, sid, jti, exp, iat } = payload;
     if (
       typeof sub !== 'string' ||
@@ -77,9 +102,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       throw new ApiException('token_invalid', 'Invalid access token');
     }
     if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new ApiException('token_invalid', 'Invalid access token');
+    const claims = { sub, sid, exp };
+    const identity = await this.identify(claims);
+    this.verified.remember(presented.get(request)!, claims);
+    return identity;
+  }
+
+  /** The one place that decides whether the token's session is still live. */
+  private async identify({ sub, sid }: VerifiedClaims): Promise<AuthUser> {
     const identity = await this.sessions.findIdentity(sid, sub);
     if (!identity) throw new ApiException('session_ended', 'Session has ended');
-    this.verified.remember(bearerToken(request)!, { sub, sid, exp });
     return identity;
   }
 }

@@ -1,0 +1,213 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ClientInfo } from '../common/request/client-info.js';
+import type { User } from '../users/entities/user.entity.js';
+import { userColumns, userFromRow, type UserRow } from '../users/entities/user-row.js';
+import { Session, type SessionEndReason } from './entities/session.entity.js';
+
+/** A session that has neither been ended nor run out. */
+const LIVE = 'session.revokedAt IS NULL AND session.expiresAt > :now';
+
+/** How many spent refresh tokens per session are recognised as such (older ones are merely invalid). */
+const SPENT_HASHES_KEPT = 16;
+
+/** When a refresh token used at `from` runs out if unused (the session's absolute end caps it further). */
+export function idleDeadline(from: Date, idleTtlSeconds: number): Date {
+  return new Date(from.getTime() + idleTtlSeconds * 1000);
+}
+
+/** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
+const IDENTITY_SQL = `
+  SELECT ${userColumns('u')}, s.expires_at
+  FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
+
+/**
+ * A rotation in one statement: it matches only while the presented token is the session's current
+ * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
+ * nothing), renews the idle expiry without passing the absolute one, and answers the user. The reuse
+ * window is measured on the database's clock alone: `rotated_at` is read once the row lock is held
+ * (`rotation` is evaluated on the locked row), so a rotation held up by a lock or a slow database
+ * starts its window when it commits, not when the request came in. Everything compared with the app's
+ * clock (the token's issue time, `last_used_at`, `expires_at`) is the app's `now` ($5).
+ */
+const ROTATE_SQL = `
+  WITH locked AS MATERIALIZED (
+    SELECT s.id FROM sessions s
+    WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
+    FOR UPDATE
+  ), rotation AS MATERIALIZED (
+    SELECT locked.id, clock_timestamp() AS at FROM locked
+  )
+  UPDATE sessions s SET
+    refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
+    spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
+    rotated_at = r.at, successor_sealed = $4, last_used_at = $5,
+    expires_at = LEAST($6::timestamptz, s.absolute_expires_at),
+    user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
+  FROM rotation r, users u
+  WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
+  RETURNING s.generation, ${userColumns('u')}`;
+
+/**
+ * The live session under its row lock, with its user, and whether its last rotation is within the
+ * reuse window on the database's clock, read after the lock is granted.
+ */
+const LOCK_SQL = `
+  WITH locked AS MATERIALIZED (
+    SELECT s.* FROM sessions s WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 FOR UPDATE
+  )
+  SELECT l.refresh_token_hash, l.previous_token_hash, l.spent_token_hashes, l.generation, l.rotated_at, l.successor_sealed,
+    $3::int > 0 AND clock_timestamp() - l.rotated_at <= make_interval(secs => $3) AS in_reuse_window,
+    ${userColumns('u')}
+  FROM locked l JOIN users u ON u.id = l.user_id
+  WHERE u.disabled_at IS NULL`;
+
+interface LockedRow extends UserRow {
+  refresh_token_hash: string;
+  previous_token_hash: string | null;
+  spent_token_hashes: string[];
+  generation: number;
+  rotated_at: Date | null;
+  successor_sealed: string | null;
+  in_reuse_window: boolean | null;
+}
+
+/** A live session under its row lock, as the rotation rules need it. */
+export interface LockedSession {
+  user: User;
+  refreshTokenHash: string;
+  previousTokenHash: string | null;
+  spentTokenHashes: string[];
+  generation: number;
+  rotatedAt: Date | null;
+  successorSealed: string | null;
+  /** The last rotation is within the reuse window, on the database's clock. */
+  inReuseWindow: boolean;
+}
+
+export type NewSession = Pick<
+  Session,
+  'id' | 'userId' | 'refreshTokenHash' | 'userAgent' | 'ip' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'absoluteExpiresAt'
+>;
+
+/** One rotation of a session's refresh token: the presented token's hash, and what replaces it. */
+export interface Rotation {
+  sessionId: string;
+  presentedHash: string;
+  nextHash: string;
+  /** The successor sealed for a retry within the reuse window; null when there is no window. */
+  sealedSuccessor: string | null;
+  now: Date;
+  idleDeadline: Date;
+  client: ClientInfo;
+}
+
+/** The sessions table: its SQL and its row locks. The rules for using them live in the services. */
+@Injectable()
+export class SessionRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(manager: EntityManager, session: NewSession): Promise<void> {
+    await manager.insert(Session, session);
+  }
+
+  /** The live session's user, and until when the session runs if unused; null when it has ended or the user is disabled or gone. */
+  async findIdentity(sessionId: string, now: Date): Promise<{ user: User; expiresAt: Date } | null> {
+    const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, now]);
+    const row = rows[0];
+    return row ? { user: userFromRow(row), expiresAt: row.expires_at } : null;
+  }
+
+  /** Rotates when the presented token is the current one; undefined when it is not (or the session is not live). */
+  async rotate(manager: EntityManager, rotation: Rotation): Promise<{ user: User; generation: number } | undefined> {
+    const { sessionId, presentedHash, nextHash, sealedSuccessor, now, idleDeadline, client } = rotation;
+    const [rows]: [Array<UserRow & { generation: number }>, number] = await manager.query(ROTATE_SQL, [
+      sessionId,
+      presentedHash,
+      nextHash,
+      sealedSuccessor,
+      now,
+      idleDeadline,
+      client.userAgent,
+      client.ip,
+    ]);
+    const row = rows[0];
+    return row && { user: userFromRow(row), generation: row.generation };
+  }
+
+  /** Locks the live session (inside the caller's transaction); undefined when it is not live or its user is disabled. */
+  async lockLive(
+    manager: EntityManager,
+    sessionId: string,
+    now: Date,
+    reuseWindowSeconds: number,
+  ): Promise<LockedSession | undefined> {
+    const rows: LockedRow[] = await manager.query(LOCK_SQL, [sessionId, now, reuseWindowSeconds]);
+    const row = rows[0];
+    return (
+      row && {
+        user: userFromRow(row),
+        refreshTokenHash: row.refresh_token_hash,
+        previousTokenHash: row.previous_token_hash,
+        spentTokenHashes: row.spent_token_hashes,
+        generation: row.generation,
+        rotatedAt: row.rotated_at,
+        successorSealed: row.successor_sealed,
+        inReuseWindow: row.in_reuse_window === true,
+      }
+    );
+  }
+
+  listLive(userId: string, now: Date): Promise<Session[]> {
+    return this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .where('session.userId = :userId', { userId })
+      .andWhere(LIVE, { now })
+      .orderBy('session.lastUsedAt', 'DESC')
+      .getMany();
+  }
+
+  /** Whether the session is live, read in the caller's transaction. */
+  isLive(manager: EntityManager, sessionId: string, now: Date): Promise<boolean> {
+    return manager
+      .createQueryBuilder(Session, 'session')
+      .where('session.id = :sessionId', { sessionId })
+      .andWhere(LIVE, { now })
+      .getExists();
+  }
+
+  /** Ends one live session of the user; how many ended (0 or 1). */
+  endOne(manager: EntityManager, userId: string, sessionId: string, reason: SessionEndReason): Promise<number> {
+    return this.end(manager, reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });
+  }
+
+  /** Ends every live session of the user but `except`; how many ended. */
+  endAllOf(manager: EntityManager, userId: string, reason: SessionEndReason, except?: string): Promise<number> {
+    return except
+      ? this.end(manager, reason, 'user_id = :userId AND id <> :except', { userId, except })
+      : this.end(manager, reason, 'user_id = :userId', { userId });
+  }
+
+  /** Ends a session whose spent token came back (the session lock is held by the caller). */
+  async endForReuse(manager: EntityManager, sessionId: string, now: Date): Promise<void> {
+    await manager.update(Session, sessionId, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });
+  }
+
+  private async end(
+    manager: EntityManager,
+    reason: SessionEndReason,
+    scope: string,
+    parameters: Record<string, string>,
+  ): Promise<number> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: new Date(), revokedReason: reason, successorSealed: null })
+      .where(`${scope} AND revoked_at IS NULL AND expires_at > :now`, { ...parameters, now: new Date() })
+      .execute();
+    return result.affected ?? 0;
+  }
+}
