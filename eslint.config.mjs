@@ -1,5 +1,19 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint/layers.mjs';
+
+/**
+ * The layers of src/, lowest first (docs/architecture.md draws them). A folder may import only folders
+ * on lower layers: no import runs upward, and none between folders of one layer, so no folder-level cycle.
+ */
+const LAYERS = [
+  ['common', 'config'],
+  ['users', 'mail', 'rate-limit'],
+  ['audit', 'health'],
+  ['auth'],
+  ['account', 'admin', 'web'],
+  ['database'],
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'bench/results/', 'bench/dist/', 'test/artifacts/'] },
@@ -18,6 +32,11 @@ export default tseslint.config(
       eqeqeq: 'error',
       'no-console': 'error',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/layers': ['error', { root: 'src', layers: LAYERS }] },
   },
   {
     // HTTP answers in e2e tests are untyped JSON: reading them is the point of the test.
