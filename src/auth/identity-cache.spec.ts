@@ -42,11 +42,11 @@ describe(IdentityCache.name, () => {
     const cache = makeCache();
     for (const id of ['s1', 's2', 's3']) cache.set(identity(id, id === 's3' ? 'u2' : 'u1'), LATER, cache.mark);
 
-    cache.forgetSession('s1');
+    cache.forgetSession(undefined, 's1');
     expect(cache.get('s1', 'u1')).toBeUndefined();
     expect(cache.get('s2', 'u1')).toBeDefined();
 
-    cache.forgetUser('u1');
+    cache.forgetUser(undefined, 'u1');
     expect(cache.get('s2', 'u1')).toBeUndefined();
     expect(cache.get('s3', 'u2')).toBeDefined();
   });
@@ -54,7 +54,7 @@ describe(IdentityCache.name, () => {
   it('should not keep an answer read before a forget (it may be stale)', () => {
     const cache = makeCache();
     const mark = cache.mark;
-    cache.forgetUser('u1');
+    cache.forgetUser(undefined, 'u1');
 
     cache.set(identity('s1'), LATER, mark);
 
@@ -74,7 +74,7 @@ describe(IdentityCache.name, () => {
   it('should forget again when the transaction that changed the user commits', () => {
     const cache = makeCache();
     const runner = { isTransactionActive: true, data: {} as Record<string, unknown> };
-    cache.forgetUser('u1', { queryRunner: runner } as unknown as EntityManager);
+    cache.forgetUser({ queryRunner: runner } as unknown as EntityManager, 'u1');
     cache.set(identity('s1'), LATER, cache.mark);
     expect(cache.get('s1', 'u1')).toBeDefined();
 

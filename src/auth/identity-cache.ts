@@ -31,7 +31,7 @@ export class IdentityCache implements EntitySubscriberInterface {
   constructor(@Inject(authConfig.KEY) config: AuthConfig, @InjectDataSource() dataSource: DataSource, users: UserEvents) {
     this.ttlMs = config.identityCacheTtl * 1000;
     dataSource.subscribers.push(this);
-    users.onChanged(({ userId, manager }) => this.forgetUser(userId, manager));
+    users.onChanged(({ userId, manager }) => this.forgetUser(manager, userId));
   }
 
   get(sessionId: string, userId: string): AuthUser | undefined {
@@ -58,12 +58,14 @@ export class IdentityCache implements EntitySubscriberInterface {
     this.sessionsOfUser.set(auth.user.id, sessions);
   }
 
-  forgetSession(sessionId: string, manager?: EntityManager): void {
-    this.now(() => this.drop(sessionId), manager);
+  /** Forgets the session now and, when `manager` is in a transaction, again once that commits. */
+  forgetSession(manager: EntityManager | undefined, sessionId: string): void {
+    this.now(manager, () => this.drop(sessionId));
   }
 
-  forgetUser(userId: string, manager?: EntityManager): void {
-    this.now(() => [...(this.sessionsOfUser.get(userId) ?? [])].forEach((sessionId) => this.drop(sessionId)), manager);
+  /** Forgets every session of the user now and, when `manager` is in a transaction, again once that commits. */
+  forgetUser(manager: EntityManager | undefined, userId: string): void {
+    this.now(manager, () => [...(this.sessionsOfUser.get(userId) ?? [])].forEach((sessionId) => this.drop(sessionId)));
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
@@ -75,7 +77,7 @@ export class IdentityCache implements EntitySubscriberInterface {
   }
 
   /** Forgets now, and once more after the transaction commits (a request in between may have read the old row). */
-  private now(forget: () => void, manager?: EntityManager): void {
+  private now(manager: EntityManager | undefined, forget: () => void): void {
     this.forgets++;
     forget();
     const runner = manager?.queryRunner;

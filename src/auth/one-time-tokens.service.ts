@@ -55,20 +55,24 @@ export class OneTimeTokensService {
     return token;
   }
 
-  /** Checks and spends a token inside the caller's transaction; a 400 says what is wrong with it. */
+  /** Checks and spends a token inside the caller's transaction (its row locked); a 400 says what is wrong with it. */
   async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<OneTimeToken> {
-    const found = await this.check(manager, token, purpose, true);
+    const found = this.usable(await this.find(manager, token, { mode: 'pessimistic_write' }), purpose);
     await manager.update(OneTimeToken, found.id, { usedAt: new Date() });
     return found;
   }
 
   /** Checks a token without spending it (a look before slow work; `consume` checks again). */
-  async check(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose, lock = false): Promise<OneTimeToken> {
-    if (!ONE_TIME_TOKEN.test(token)) throw new ApiException('one_time_token_invalid', 'This token is not valid');
-    const found = await manager.findOne(OneTimeToken, {
-      where: { tokenHash: this.tokens.hashToken(token) },
-      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
-    });
+  async check(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<OneTimeToken> {
+    return this.usable(await this.find(manager, token), purpose);
+  }
+
+  private async find(manager: EntityManager, token: string, lock?: { mode: 'pessimistic_write' }): Promise<OneTimeToken | null> {
+    if (!ONE_TIME_TOKEN.test(token)) return null;
+    return manager.findOne(OneTimeToken, { where: { tokenHash: this.tokens.hashToken(token) }, ...(lock && { lock }) });
+  }
+
+  private usable(found: OneTimeToken | null, purpose: OneTimeTokenPurpose): OneTimeToken {
     if (!found) throw new ApiException('one_time_token_invalid', 'This token is not valid');
     if (found.purpose !== purpose) throw new ApiException('one_time_token_invalid', 'This token is for another action');
     if (found.usedAt) throw new ApiException('one_time_token_invalid', 'This token has already been used');

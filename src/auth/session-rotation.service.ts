@@ -100,7 +100,7 @@ export class SessionRotationService {
 
     if (!session.spentTokenHashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
     await this.sessions.endForReuse(manager, sessionId, now);
-    this.cache.forgetSession(sessionId, manager);
+    this.cache.forgetSession(manager, sessionId);
     await this.audit.record(manager, { type: 'refresh_reuse_detected', userId: session.user.id, client, detail: { sessionId } });
     return { kind: 'reused' };
   }

@@ -73,7 +73,7 @@ export class SessionsService {
   async end(userId: string, sessionId: string, reason: SessionEndReason, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const ended = await this.sessions.endOne(manager, userId, sessionId, reason);
-      this.cache.forgetSession(sessionId, manager);
+      this.cache.forgetSession(manager, sessionId);
       if (ended === 0) throw new ApiException('not_found', 'Session not found');
       const type = reason === 'logout' ? 'logout' : 'session_ended';
       await this.audit.record(manager, { type, userId, client, detail: { sessionId } });
@@ -82,7 +82,7 @@ export class SessionsService {
 
   /** Ends every live session of the user, in the caller's transaction, but `except` (the caller's own, on a password change). */
   endAll(manager: EntityManager, userId: string, reason: SessionEndReason, except?: string): Promise<number> {
-    this.cache.forgetUser(userId, manager);
+    this.cache.forgetUser(manager, userId);
     return this.sessions.endAllOf(manager, userId, reason, except);
   }
 

@@ -2,6 +2,7 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { authUserOf } from '../common/request/current-user.decorator.js';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
 import { LoginLockoutService } from './login-lockout.service.js';
 import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
@@ -10,13 +11,11 @@ import { RedisFallbackService } from './redis-fallback.service.js';
 import { RedisModule } from './redis.module.js';
 import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
 
-type Request = FastifyRequest & { user?: { user?: { id?: string } } };
-
 /** The account a request targets: the email in its body, or the caller. (Refreshes: see auth's RefreshLimitInterceptor.) */
-export function targetAccount(request: Request): string | undefined {
+export function targetAccount(request: FastifyRequest): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   if (typeof body?.email === 'string') return `email:${body.email.trim().toLowerCase()}`;
-  const userId = request.user?.user?.id;
+  const userId = authUserOf(request)?.user.id;
   return userId ? `user:${userId}` : undefined;
 }
 
@@ -24,7 +23,7 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
   const ruleOf = (context: ExecutionContext) =>
     Reflect.getMetadata(RATE_LIMIT_RULE_KEY, context.getHandler()) as RateLimitRule | undefined;
   const limitOf = (context: ExecutionContext, scope: 'ip' | 'account'): Limit => config.rules[ruleOf(context)!][scope];
-  const request = (context: ExecutionContext) => context.switchToHttp().getRequest<Request>();
+  const request = (context: ExecutionContext) => context.switchToHttp().getRequest<FastifyRequest>();
   return [
     // One counter per client across all routes (the default key is per route).
     {
@@ -43,7 +42,7 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
       name: 'account',
       limit: (context) => limitOf(context, 'account').limit,
       ttl: (context) => limitOf(context, 'account').ttl,
-      getTracker: (req) => targetAccount(req as Request) ?? '',
+      getTracker: (req) => targetAccount(req as FastifyRequest) ?? '',
       skipIf: (context) =>
         !config.enabled || !ruleOf(context) || ruleOf(context) === 'refresh' || !targetAccount(request(context)),
     },

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '../../common/request/role.enum.js';
-import type { AuthUser } from '../../common/request/auth-user.js';
+import { authUserOf } from '../../common/request/current-user.decorator.js';
 import { ROLES_KEY } from '../../common/request/roles.decorator.js';
 
 /** Runs after the JWT guard; the roles come from the database row read by that guard. */
@@ -13,7 +13,7 @@ export class RolesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
     if (!required?.length) return true;
-    const auth = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>().user;
+    const auth = authUserOf(context.switchToHttp().getRequest<FastifyRequest>());
     if (auth && required.some((role) => auth.user.roles.includes(role))) return true;
     throw new ForbiddenException(`Requires one of the roles: ${required.join(', ')}`);
   }
