@@ -18,7 +18,7 @@ import { Client } from '../common/request/client.decorator.js';
 import { CurrentUser } from '../common/request/current-user.decorator.js';
 import { Public } from '../common/request/public.decorator.js';
 import { Transport, type TokenTransport } from '../auth/decorators/token-transport.decorator.js';
-import { RegisterDto } from '../auth/dto/register.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
 import { RefreshCookieService } from '../auth/refresh-cookie.service.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/request/client-info.js';
-import type { RegisterDto } from '../auth/dto/register.dto.js';
+import type { RegisterDto } from './dto/register.dto.js';
 import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
 import { PasswordService } from '../auth/password.service.js';
 import { SessionsService } from '../auth/sessions.service.js';

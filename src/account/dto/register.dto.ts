@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { IsDisplayName } from '../../users/decorators/is-display-name.decorator.js';
 import { IsNormalizedEmail } from '../../common/validation/is-normalized-email.decorator.js';
-import { IsPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../decorators/is-password.decorator.js';
+import { IsPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../../auth/decorators/is-password.decorator.js';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Trimmed and lower-cased' })
