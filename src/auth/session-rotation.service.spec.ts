@@ -1,0 +1,198 @@
+import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMigratedDatabase, type MigratedDatabase } from '../../test/support/migrated-database.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiException, errorCodeOf } from '../common/errors/api.exception.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
+import type { ClientInfo } from '../common/request/client-info.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { User } from '../users/entities/user.entity.js';
+import { UserEvents } from '../users/user-events.js';
+import { UsersService } from '../users/users.service.js';
+import type { TokenResponseDto } from './dto/token-response.dto.js';
+import { IdentityCache } from './identity-cache.js';
+import { SessionRotationService } from './session-rotation.service.js';
+import { SessionRepository } from './session.repository.js';
+import { SessionsService } from './sessions.service.js';
+import { TokensService } from './tokens.service.js';
+
+const KEY = createSecretKey(randomBytes(48));
+const ACCESS_TTL = 900;
+const CLIENT: ClientInfo = { userAgent: 'vitest', ip: '127.0.0.1' };
+
+function authConfigWith(reuseWindow: number): AuthConfig {
+  return {
+    jwt: { key: KEY, algorithm: 'HS256', accessTtl: ACCESS_TTL },
+    refresh: { idleTtl: 86_400, maxTtl: 7 * 86_400, reuseWindow },
+    identityCacheTtl: 5,
+  } as AuthConfig;
+}
+
+interface SessionRow {
+  generation: number;
+  refresh_token_hash: string;
+  ended: boolean;
+  revoked_reason: string | null;
+}
+
+/** A token pair as the service answers it outside cookie mode: always with its refresh token. */
+interface Pair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** A user who has just logged in: the session's first pair, and the session as the database names it. */
+interface Login {
+  userId: string;
+  sessionId: string;
+  first: Pair;
+}
+
+function pairOf({ accessToken, refreshToken }: TokenResponseDto): Pair {
+  if (refreshToken === undefined) throw new Error('the service answered no refresh token');
+  return { accessToken, refreshToken };
+}
+
+/** The code a refresh was refused with, or 'answered' when it was not refused. */
+function refusalOf(answer: Promise<unknown>): Promise<ErrorCode | 'answered'> {
+  return answer.then(
+    () => 'answered' as const,
+    (error: unknown) => {
+      if (error instanceof ApiException) return errorCodeOf(error);
+      throw error;
+    },
+  );
+}
+
+describe(SessionRotationService.name, () => {
+  let database: MigratedDatabase;
+  let dataSource: DataSource;
+  let jwt: JwtService;
+  let tokens: TokensService;
+  let sessions: SessionsService;
+  /** As configured by default: a 10 s reuse window. */
+  let rotation: SessionRotationService;
+  /** No reuse window: any second use of a spent token is reuse. */
+  let strictRotation: SessionRotationService;
+
+  beforeAll(async () => {
+    database = await startMigratedDatabase();
+    dataSource = database.dataSource;
+    const config = authConfigWith(10);
+    jwt = new JwtService({ secret: KEY, signOptions: { algorithm: 'HS256', expiresIn: ACCESS_TTL } });
+    tokens = new TokensService(jwt, config);
+    const repository = new SessionRepository(dataSource);
+    const audit = new AuditService(dataSource);
+    const events = new UserEvents();
+    const cache = new IdentityCache(config, dataSource, events);
+    const users = new UsersService(dataSource.getRepository(User), dataSource, events);
+    sessions = new SessionsService(dataSource, repository, tokens, cache, users, audit, config);
+    rotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, config);
+    strictRotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, authConfigWith(0));
+  }, 60_000);
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  async function login(): Promise<Login> {
+    const [{ id: userId }] = await dataSource.query<Array<{ id: string }>>(
+      "INSERT INTO users (email, password_hash) VALUES ($1, 'not-a-hash') RETURNING id",
+      [`user-${randomUUID()}@example.com`],
+    );
+    const user = await dataSource.manager.findOneByOrFail(User, { id: userId });
+    const first = pairOf(await sessions.start(dataSource.manager, user, CLIENT));
+    const [{ id: sessionId }] = await dataSource.query<Array<{ id: string }>>('SELECT id FROM sessions WHERE user_id = $1', [
+      userId,
+    ]);
+    return { userId, sessionId, first };
+  }
+
+  async function sessionRow(sessionId: string): Promise<SessionRow> {
+    const [row] = await dataSource.query<SessionRow[]>(
+      'SELECT generation, refresh_token_hash, revoked_at IS NOT NULL AS ended, revoked_reason FROM sessions WHERE id = $1',
+      [sessionId],
+    );
+    return row;
+  }
+
+  function auditOf(userId: string): Promise<Array<{ type: string; detail: unknown }>> {
+    return dataSource.query('SELECT type, detail FROM audit_events WHERE user_id = $1 ORDER BY created_at', [userId]);
+  }
+
+  it('should answer a new pair for the current refresh token, and refuse the token it spent', async () => {
+    const { userId, sessionId, first } = await login();
+
+    const next = pairOf(await strictRotation.refresh(first.refreshToken, CLIENT));
+
+    expect(next.refreshToken).not.toBe(first.refreshToken);
+    expect(jwt.verify<{ sid: string; sub: string }>(next.accessToken)).toMatchObject({ sid: sessionId, sub: userId });
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({
+      generation: 1,
+      refresh_token_hash: tokens.hashToken(next.refreshToken),
+      ended: false,
+    });
+    await expect(refusalOf(strictRotation.refresh(first.refreshToken, CLIENT))).resolves.toBe('refresh_token_reused');
+  });
+
+  it('should give racing refreshes of one token the very same pair, within the reuse window', async () => {
+    const { sessionId, first } = await login();
+
+    const [one, other] = (
+      await Promise.all([rotation.refresh(first.refreshToken, CLIENT), rotation.refresh(first.refreshToken, CLIENT)])
+    ).map(pairOf);
+
+    expect(one.refreshToken).not.toBe(first.refreshToken);
+    expect(other.refreshToken).toBe(one.refreshToken);
+    expect(other.accessToken).toBe(one.accessToken);
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({
+      generation: 1,
+      refresh_token_hash: tokens.hashToken(one.refreshToken),
+      ended: false,
+    });
+  });
+
+  it('should end the session when a spent token comes back and there is no reuse window', async () => {
+    const { userId, sessionId, first } = await login();
+    const second = pairOf(await strictRotation.refresh(first.refreshToken, CLIENT));
+
+    await expect(refusalOf(strictRotation.refresh(first.refreshToken, CLIENT))).resolves.toBe('refresh_token_reused');
+
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({ ended: true, revoked_reason: 'refresh_reuse' });
+    await expect(auditOf(userId)).resolves.toEqual([{ type: 'refresh_reuse_detected', detail: { sessionId } }]);
+    await expect(refusalOf(strictRotation.refresh(second.refreshToken, CLIENT))).resolves.toBe('refresh_token_invalid');
+  });
+
+  it('should treat a token spent two rotations ago as reuse, but one the session never issued as merely invalid', async () => {
+    const { userId, sessionId, first } = await login();
+    const second = pairOf(await strictRotation.refresh(first.refreshToken, CLIENT));
+    await strictRotation.refresh(second.refreshToken, CLIENT);
+    const forged = `${sessionId}.${randomBytes(32).toString('base64url')}`;
+    expect(tokens.readRefreshToken(forged)?.sessionId).toBe(sessionId);
+
+    await expect(refusalOf(strictRotation.refresh(forged, CLIENT))).resolves.toBe('refresh_token_invalid');
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({ generation: 2, ended: false });
+    await expect(auditOf(userId)).resolves.toEqual([]);
+
+    await expect(refusalOf(strictRotation.refresh(first.refreshToken, CLIENT))).resolves.toBe('refresh_token_reused');
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({ ended: true, revoked_reason: 'refresh_reuse' });
+  });
+
+  it('should refuse a malformed refresh token as invalid', async () => {
+    await expect(refusalOf(rotation.refresh('garbage', CLIENT))).resolves.toBe('refresh_token_invalid');
+  });
+
+  it("should refuse to refresh a disabled user's session, and leave it as it was", async () => {
+    const { userId, sessionId, first } = await login();
+    await dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]);
+
+    await expect(refusalOf(rotation.refresh(first.refreshToken, CLIENT))).resolves.toBe('refresh_token_invalid');
+    await expect(sessionRow(sessionId)).resolves.toMatchObject({
+      generation: 0,
+      refresh_token_hash: tokens.hashToken(first.refreshToken),
+      ended: false,
+    });
+  });
+});
