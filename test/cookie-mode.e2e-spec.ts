@@ -148,6 +148,22 @@ describe('refresh token in an HttpOnly cookie (e2e)', () => {
     expect(malformed.body.code).toBe('refresh_token_invalid');
   });
 
+  it('should take a refreshToken sent as null for a token, not fall back to the cookie: 401 and the cookie unspent', async () => {
+    const { cookie } = await loginInCookieMode();
+
+    const inCookieMode = await test.http
+      .post('/api/v1/auth/refresh')
+      .set(COOKIE_MODE)
+      .set('Cookie', cookie)
+      .send({ refreshToken: null });
+    const inBodyMode = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: null });
+    const withTheCookie = await test.http.post('/api/v1/auth/refresh').set(COOKIE_MODE).set('Cookie', cookie).send({});
+
+    expect([inCookieMode.status, inCookieMode.body.code]).toEqual([401, 'refresh_token_invalid']);
+    expect([inBodyMode.status, inBodyMode.body.code]).toEqual([401, 'refresh_token_invalid']);
+    expect(withTheCookie.status).toBe(200);
+  });
+
   it('should refuse a refresh with two refresh cookies (one tossed by a sibling subdomain) and spend neither', async () => {
     const victim = await loginInCookieMode();
     const planted = await loginInCookieMode();

@@ -13,8 +13,8 @@ const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * Spends the user's outstanding tokens of these purposes inside the caller's transaction, which must
  * already hold the user's row lock: every flow locks the user row before any token row, so flows
  * cannot deadlock, and an issuing transaction (which holds that lock too) has committed before this
- * UPDATE looks. A plain function so that users and sessions (below AuthModule) can call it without a
- * module cycle.
+ * UPDATE looks. A plain function, so the use cases that spend links inside their own transaction
+ * (login, logout everywhere, account/ and admin/) need no service for it.
  */
 export async function spendOneTimeTokens(
   manager: EntityManager,

@@ -14,8 +14,8 @@ export function refreshCookieName(isProduction: boolean): string {
 
 /** Where a request carries a refresh token: its JSON body, or the refresh cookie of cookie mode. */
 export interface PresentedRefreshToken {
-  /** The body's `refreshToken`, when it is a string (the route's DTO validates it further). */
-  fromBody: string | undefined;
+  /** The body's `refreshToken` when it is a string, null when it was sent as null (the route's DTO refuses anything else). */
+  fromBody: string | null | undefined;
   /** Each value of this environment's refresh cookie, decoded ('' when it is not valid percent-encoding). */
   fromCookies: string[];
 }
@@ -31,7 +31,7 @@ export function presentedRefreshToken(request: FastifyRequest, cookieName: strin
   if (!found) {
     const body = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
     found = {
-      fromBody: typeof body === 'string' ? body : undefined,
+      fromBody: typeof body === 'string' || body === null ? body : undefined,
       fromCookies: cookieValues(request.headers.cookie, cookieName).map((value) => decodeCookie(value) ?? ''),
     };
     presented.set(request, found);

@@ -42,7 +42,8 @@ export class RefreshCookieService {
 
   /** The refresh token to spend: from the body, or (cookie mode, same-site request) from the cookie. */
   tokenFor(transport: TokenTransport): string {
-    if (transport.bodyToken !== undefined) return transport.bodyToken;
+    // A body token sent as null is a token, just not a valid one: refused as such, like any other.
+    if (transport.bodyToken !== undefined) return transport.bodyToken ?? '';
     if (!transport.cookieMode)
       throw new BadRequestException([
         'refreshToken must be a string (or send X-Token-Transport: cookie with the refresh cookie)',

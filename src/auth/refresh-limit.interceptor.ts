@@ -11,7 +11,7 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 import { RATE_LIMIT_RULE_KEY } from '../rate-limit/rate-limit.decorator.js';
 import type { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 import { presentedRefreshToken, refreshCookieName } from './presented-refresh-token.js';
-import { sessionIdOf } from './tokens.service.js';
+import { claimedSessionId } from './tokens.service.js';
 
 const COUNTERS = 'refresh';
 /** A token that did not prove genuine; not a cookie-mode call without a cookie (a signed-out page asking). */
@@ -43,7 +43,7 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const { fromBody, fromCookies } = presentedRefreshToken(request, refreshCookieName(this.app.isProduction));
     const token = fromBody ?? fromCookies[0];
-    const session = token === undefined ? undefined : sessionIdOf(token);
+    const session = token ? claimedSessionId(token) : undefined;
     const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
     await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
     return next.handle().pipe(

@@ -20,9 +20,12 @@ export interface SessionGrant {
   issuedAt: Date;
 }
 
-/** The session a refresh token names; undefined when it is not a refresh token at all. */
-export function sessionIdOf(refreshToken: string): string | undefined {
-  return REFRESH_TOKEN.exec(refreshToken)?.[1];
+/**
+ * The session a presented refresh token claims, well-formed or not (the part before its first dot):
+ * the refresh limit counts by it, so a session whose counter is full refuses any token naming it.
+ */
+export function claimedSessionId(refreshToken: string): string {
+  return refreshToken.split('.')[0];
 }
 
 /** A UUID-shaped id, unique to one rotation of one session. */
@@ -57,7 +60,7 @@ export class TokensService {
       { sid: sessionId, roles: user.roles, iat },
       { subject: user.id, jwtid: tokenId(sessionId, generation) },
     );
-    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl, user: UserResponseDto.from(user) };
+    return { accessToken, refreshToken, expiresIn: this.accessTtl, tokenType: 'Bearer', user: UserResponseDto.from(user) };
   }
 
   newRefreshToken(sessionId: string): { token: string; hash: string } {

@@ -10,7 +10,8 @@ export interface UserChanged {
 
 /**
  * How `users/` tells the features above it that a user changed, without depending on any of them:
- * they subscribe (the identity cache does), and UsersService announces every write.
+ * they subscribe (the identity cache does), and UsersService announces every write that changes what
+ * a request sees of the user (the password hash is never part of that).
  */
 @Injectable()
 export class UserEvents {

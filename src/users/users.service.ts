@@ -32,7 +32,7 @@ const EMAIL_TAKEN = 'Email is already registered';
 
 /**
  * The one place that reads and writes the users table (raw SQL that joins it takes its columns
- * from `entities/user-row.ts`). Every write is announced through UserEvents. A method that takes an
+ * from `entities/user-row.ts`). Every write a request could see is announced through UserEvents. A method that takes an
  * `EntityManager` takes it first and runs in the caller's transaction; the others run on their own.
  */
 @Injectable()

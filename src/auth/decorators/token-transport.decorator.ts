@@ -10,8 +10,8 @@ export const TOKEN_TRANSPORT_HEADER = 'x-token-transport';
 /** How the client wants its refresh token: in the JSON body, or only as an HttpOnly cookie. */
 export interface TokenTransport {
   cookieMode: boolean;
-  /** The refresh token the body carries, if any. */
-  bodyToken: string | undefined;
+  /** The refresh token the body carries, if any (null: sent as null). */
+  bodyToken: string | null | undefined;
   /** The refresh token the cookie carries, if any ('' when it is not valid percent-encoding). */
   cookieToken: string | undefined;
   origin: string | undefined;

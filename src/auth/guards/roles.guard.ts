@@ -5,7 +5,7 @@ import type { Role } from '../../common/request/role.enum.js';
 import { authUserOf } from '../../common/request/current-user.decorator.js';
 import { ROLES_KEY } from '../../common/request/roles.decorator.js';
 
-/** Runs after the JWT guard; the roles come from the database row read by that guard. */
+/** Runs after the JWT guard; the roles come from the database row JwtStrategy read for this request. */
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}

@@ -24,7 +24,7 @@ import { AdminUsersService } from './admin-users.service.js';
 @ApiTags('users')
 @Roles(Role.Admin)
 @Controller('users')
-export class AdminUsersController {
+export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly admin: AdminUsersService,
