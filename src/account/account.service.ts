@@ -52,7 +52,7 @@ export class AccountService {
     await this.confirmation.confirm(userId, password);
     await this.dataSource.transaction(async (manager) => {
       await this.users.remove(manager, userId);
-      await this.audit.record(manager, { type: 'account_deleted', userId, client, detail: {} });
+      await this.audit.record(manager, { type: 'account_deleted', userId, client });
     });
   }
 }

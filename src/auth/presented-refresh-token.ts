@@ -20,21 +20,14 @@ export interface PresentedRefreshToken {
   fromCookies: string[];
 }
 
-const presented = new WeakMap<object, PresentedRefreshToken>();
-
 /**
- * The one place that reads a refresh token from a request, once: the refresh limit (before the
- * handler) and the token transport (for the handler) both see this same reading.
+ * The one place that reads a refresh token from a request: the refresh limit (before the handler)
+ * and the token transport (for the handler) both read it through here.
  */
 export function presentedRefreshToken(request: FastifyRequest, cookieName: string): PresentedRefreshToken {
-  let found = presented.get(request);
-  if (!found) {
-    const body = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-    found = {
-      fromBody: typeof body === 'string' || body === null ? body : undefined,
-      fromCookies: cookieValues(request.headers.cookie, cookieName).map((value) => decodeCookie(value) ?? ''),
-    };
-    presented.set(request, found);
-  }
-  return found;
+  const body = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  return {
+    fromBody: typeof body === 'string' || body === null ? body : undefined,
+    fromCookies: cookieValues(request.headers.cookie, cookieName).map((value) => decodeCookie(value) ?? ''),
+  };
 }
