@@ -10,6 +10,7 @@ const LAYERS = [
   ['common', 'config'],
   ['users', 'mail', 'rate-limit'],
   ['audit', 'health'],
+  ['signing-keys'],
   ['auth'],
   ['account', 'admin', 'web'],
   ['database'],

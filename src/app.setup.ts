@@ -41,7 +41,17 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
   app.setGlobalPrefix('api', {
-    exclude: ['health', 'health/live', '/', 'verify-email', 'reset-password', 'confirm-email', 'app.js', 'app.css'],
+    exclude: [
+      'health',
+      'health/live',
+      '.well-known/jwks.json',
+      '/',
+      'verify-email',
+      'reset-password',
+      'confirm-email',
+      'app.js',
+      'app.css',
+    ],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app
@@ -71,6 +81,7 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .addTag('account', 'Registration, email verification, password change and reset, profile, deletion')
     .addTag('users', 'User administration (admin role)')
     .addTag('audit', 'Security events')
+    .addTag('keys', 'Public signing keys and metadata for services that verify the tokens')
     .addTag('health')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     // Protected by default, as the API is: public routes opt out with `@Public()`.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectErrorShape, login, PASSWORD, registerUser, uniqueEmail, type TokenBody } from './support/factories.js';
-import { decodeJwt, forgeJwt } from './support/jwt.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { appSigningKey, decodeJwt, forgeJwt } from './support/jwt.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { ERROR_CODES } from '../src/common/errors/error-codes.js';
 
@@ -62,7 +63,7 @@ describe('error answers a client can tell apart (e2e)', () => {
 
     it('should answer token_invalid for a token with a bad signature', async () => {
       const response = await me(
-        `Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(user.accessToken).payload, 'another key')}`,
+        `Bearer ${forgeJwt(decodeJwt(user.accessToken).header, decodeJwt(user.accessToken).payload, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)}`,
       );
 
       expect(response.status).toBe(401);
@@ -73,8 +74,9 @@ describe('error answers a client can tell apart (e2e)', () => {
     it('should answer token_expired for an expired token', async () => {
       const now = Math.floor(Date.now() / 1000);
       const expired = forgeJwt(
-        { alg: 'HS256', typ: 'JWT' },
+        decodeJwt(user.accessToken).header,
         { ...decodeJwt(user.accessToken).payload, iat: now - 3600, exp: now - 600 },
+        appSigningKey(test).key,
       );
       const response = await me(`Bearer ${expired}`);
 

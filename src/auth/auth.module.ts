@@ -22,7 +22,9 @@ import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
 import { SessionRotationService } from './session-rotation.service.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionsService } from './sessions.service.js';
-import { CLOCK_TOLERANCE_SECONDS, JwtStrategy } from './strategies/jwt.strategy.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../signing-keys/signing-keys.service.js';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { LocalStrategy } from './strategies/local.strategy.js';
 import { TokensService } from './tokens.service.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -34,12 +36,12 @@ import { VerifiedTokens } from './verified-tokens.js';
     RateLimitModule,
     PassportModule,
     TypeOrmModule.forFeature([Session]),
+    SigningKeysModule,
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
+      // The key and algorithm come with each signature, from SigningKeysService.
       useFactory: ({ jwt }: AuthConfig) => ({
-        secret: jwt.key,
         signOptions: {
-          algorithm: jwt.algorithm,
           expiresIn: jwt.accessTtl,
           ...(jwt.issuer && { issuer: jwt.issuer }),
           ...(jwt.audience && { audience: jwt.audience }),

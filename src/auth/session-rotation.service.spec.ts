@@ -1,5 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMigratedDatabase, type MigratedDatabase } from '../../test/support/migrated-database.js';
@@ -17,14 +17,15 @@ import { SessionRotationService } from './session-rotation.service.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
+import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 
-const KEY = createSecretKey(randomBytes(48));
+const MASTER_SECRET = randomBytes(48);
 const ACCESS_TTL = 900;
 const CLIENT: ClientInfo = { userAgent: 'vitest', ip: '127.0.0.1' };
 
 function authConfigWith(reuseWindow: number): AuthConfig {
   return {
-    jwt: { key: KEY, algorithm: 'HS256', accessTtl: ACCESS_TTL },
+    jwt: { masterSecret: MASTER_SECRET, algorithm: 'ES256', accessTtl: ACCESS_TTL, jwksMaxAge: 300 },
     refresh: { idleTtl: 86_400, maxTtl: 7 * 86_400, reuseWindow },
     identityCacheTtl: 5,
   } as AuthConfig;
@@ -71,6 +72,7 @@ describe(SessionRotationService.name, () => {
   let dataSource: DataSource;
   let jwt: JwtService;
   let tokens: TokensService;
+  let keys: SigningKeysService;
   let sessions: SessionsService;
   /** As configured by default: a 10 s reuse window. */
   let rotation: SessionRotationService;
@@ -81,10 +83,12 @@ describe(SessionRotationService.name, () => {
     database = await startMigratedDatabase();
     dataSource = database.dataSource;
     const config = authConfigWith(10);
-    jwt = new JwtService({ secret: KEY, signOptions: { algorithm: 'HS256', expiresIn: ACCESS_TTL } });
-    tokens = new TokensService(jwt, config);
-    const repository = new SessionRepository(dataSource);
+    jwt = new JwtService({ signOptions: { expiresIn: ACCESS_TTL } });
     const audit = new AuditService(dataSource);
+    keys = new SigningKeysService(dataSource, config, audit);
+    await keys.onModuleInit();
+    tokens = new TokensService(jwt, keys, config);
+    const repository = new SessionRepository(dataSource);
     const events = new UserEvents();
     const cache = new IdentityCache(config, dataSource, events);
     const users = new UsersService(dataSource.getRepository(User), dataSource, events);
@@ -94,6 +98,7 @@ describe(SessionRotationService.name, () => {
   }, 60_000);
 
   afterAll(async () => {
+    keys?.onApplicationShutdown();
     await database?.close();
   });
 
@@ -128,7 +133,15 @@ describe(SessionRotationService.name, () => {
     const next = pairOf(await strictRotation.refresh(first.refreshToken, CLIENT));
 
     expect(next.refreshToken).not.toBe(first.refreshToken);
-    expect(jwt.verify<{ sid: string; sub: string }>(next.accessToken)).toMatchObject({ sid: sessionId, sub: userId });
+    const header = JSON.parse(Buffer.from(next.accessToken.split('.')[0], 'base64url').toString()) as {
+      kid: string;
+      alg: string;
+    };
+    const publicKey = keys.verifier(header.kid, header.alg)!.export({ format: 'pem', type: 'spki' }) as string;
+    expect(jwt.verify<{ sid: string; sub: string }>(next.accessToken, { publicKey })).toMatchObject({
+      sid: sessionId,
+      sub: userId,
+    });
     await expect(sessionRow(sessionId)).resolves.toMatchObject({
       generation: 1,
       refresh_token_hash: tokens.hashToken(next.refreshToken),
@@ -146,7 +159,8 @@ describe(SessionRotationService.name, () => {
 
     expect(one.refreshToken).not.toBe(first.refreshToken);
     expect(other.refreshToken).toBe(one.refreshToken);
-    expect(other.accessToken).toBe(one.accessToken);
+    // The same claims (an ECDSA signature differs each time it is made).
+    expect(jwt.decode(other.accessToken)).toEqual(jwt.decode(one.accessToken));
     await expect(sessionRow(sessionId)).resolves.toMatchObject({
       generation: 1,
       refresh_token_hash: tokens.hashToken(one.refreshToken),

@@ -1,15 +1,18 @@
 import { JwtService } from '@nestjs/jwt';
-import { createSecretKey, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
+import type { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { Role } from '../common/request/role.enum.js';
 import { User } from '../users/entities/user.entity.js';
 import { TokensService, type SessionGrant } from './tokens.service.js';
 
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keys = { signer: () => ({ kid: 'k1', algorithm: 'ES256', key: privateKey }) } as unknown as SigningKeysService;
+
 function makeService(secret = 'a-test-secret-that-is-long-enough-123'): TokensService {
-  const key = createSecretKey(Buffer.from(secret));
-  const config = { jwt: { key, accessTtl: 900 } } as AuthConfig;
-  return new TokensService(new JwtService({ secret: key, signOptions: { algorithm: 'HS256', expiresIn: 900 } }), config);
+  const config = { jwt: { masterSecret: Buffer.from(secret), accessTtl: 900 } } as AuthConfig;
+  return new TokensService(new JwtService({ signOptions: { expiresIn: 900 } }), keys, config);
 }
 
 describe(TokensService.name, () => {
@@ -34,7 +37,7 @@ describe(TokensService.name, () => {
     },
   );
 
-  it('should sign access tokens with sub, sid, roles, iat and a jti unique to the rotation', () => {
+  it('should sign access tokens with the current key, naming it, with sub, sid, roles, iat and a jti unique to the rotation', () => {
     const jwt = new JwtService({});
     const issuedAt = new Date('2026-11-22T10:00:00Z');
     const user = Object.assign(new User(), { id: 'u1', roles: [Role.User], emailVerifiedAt: null, disabledAt: null });
@@ -52,7 +55,15 @@ describe(TokensService.name, () => {
       exp: issuedAt.getTime() / 1000 + 900,
     });
     expect(payload.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(sign(claims)).toBe(token);
+    expect(jwt.decode<{ header: unknown }>(token, { complete: true }).header).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'k1' });
+    expect(
+      jwt.verify(token, {
+        publicKey: publicKey.export({ format: 'pem', type: 'spki' }) as string,
+        algorithms: ['ES256'],
+        clockTimestamp: payload.iat as number,
+      }),
+    ).toEqual(payload);
+    expect(jwt.decode(sign(claims))).toEqual(payload);
     expect(jwt.decode<{ jti: string }>(sign({ ...claims, generation: 4 })).jti).not.toBe(payload.jti);
     expect(jwt.decode<{ jti: string }>(sign({ ...claims, sessionId: 's2' })).jti).not.toBe(payload.jti);
   });

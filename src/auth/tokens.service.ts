@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SealedBox } from '../common/crypto/sealed-box.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 
 /** `<session id>.<256 random bits, base64url>` */
 const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** What a session hands out at one moment: the refresh token, and the rotation and time the access token is signed for. */
 export interface SessionGrant {
@@ -37,28 +37,37 @@ function tokenId(sessionId: string, generation: number): string {
 /** Issues token pairs (signs access tokens, mints and reads refresh tokens) and seals values kept in the database. */
 @Injectable()
 export class TokensService {
-  private readonly sealKey: Buffer;
+  private readonly box: SealedBox;
   private readonly accessTtl: number;
 
   constructor(
     private readonly jwt: JwtService,
+    private readonly keys: SigningKeysService,
     @Inject(authConfig.KEY) config: AuthConfig,
   ) {
     this.accessTtl = config.jwt.accessTtl;
-    this.sealKey = Buffer.from(hkdfSync('sha256', config.jwt.key.export(), Buffer.alloc(0), 'auth-service/sealed-successor', 32));
+    this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/sealed-successor');
   }
 
   /**
-   * The token pair of a grant, as login, registration and refresh all answer it. The access token is
-   * deterministic for one session, generation and time: the same rotation always yields the same
-   * token, so a racing tab can be handed the very pair already issued. `roles` is informational for
-   * clients: the JWT strategy reads roles from the database on every request.
+   * The token pair of a grant, as login, registration and refresh all answer it, signed with the
+   * current key (its `kid` in the header). The claims are the same for one session, generation and
+   * time: a racing tab handed the pair already issued gets the same `jti`, `iat` and `exp` (an ECDSA
+   * signature differs each time). `roles` is informational for clients: the JWT strategy reads roles
+   * from the database on every request.
    */
   issue(user: User, { sessionId, refreshToken, generation, issuedAt }: SessionGrant): TokenResponseDto {
     const iat = Math.floor(issuedAt.getTime() / 1000);
+    const signer = this.keys.signer();
     const accessToken = this.jwt.sign(
       { sid: sessionId, roles: user.roles, iat },
-      { subject: user.id, jwtid: tokenId(sessionId, generation) },
+      {
+        privateKey: signer.key,
+        algorithm: signer.algorithm,
+        keyid: signer.kid,
+        subject: user.id,
+        jwtid: tokenId(sessionId, generation),
+      },
     );
     return { accessToken, refreshToken, expiresIn: this.accessTtl, tokenType: 'Bearer', user: UserResponseDto.from(user) };
   }
@@ -83,23 +92,12 @@ export class TokensService {
     return a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   }
 
-  /** AES-256-GCM under a key derived from the JWT secret: a database dump alone does not reveal it. */
+  /** AES-256-GCM under a key derived from the master secret: a database dump alone does not reveal it. */
   seal(value: unknown): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    return this.box.seal(value);
   }
 
   unseal<T>(sealed: string): T | null {
-    try {
-      const raw = Buffer.from(sealed, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, IV_BYTES));
-      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      const body = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-      return JSON.parse(body.toString('utf8')) as T;
-    } catch {
-      return null;
-    }
+    return this.box.unseal<T>(sealed);
   }
 }

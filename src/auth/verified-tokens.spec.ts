@@ -9,9 +9,9 @@ describe(VerifiedTokens.name, () => {
   it('should remember a verified token by its exact text', () => {
     const tokens = new VerifiedTokens(5);
     const exp = Math.floor(Date.now() / 1000) + 60;
-    tokens.remember('a.b.c', { sub: 'u1', sid: 's1', exp });
+    tokens.remember('a.b.c', { sub: 'u1', sid: 's1', exp, kid: 'k1' });
 
-    expect(tokens.get('a.b.c')).toEqual({ sub: 'u1', sid: 's1', exp });
+    expect(tokens.get('a.b.c')).toEqual({ sub: 'u1', sid: 's1', exp, kid: 'k1' });
     expect(tokens.get('a.b.d')).toBeUndefined();
     expect(tokens.get('a.b.c ')).toBeUndefined();
   });
@@ -20,7 +20,7 @@ describe(VerifiedTokens.name, () => {
     vi.useFakeTimers({ now: new Date('2026-11-22T12:00:00Z') });
     const tokens = new VerifiedTokens(5);
     const exp = Math.floor(Date.now() / 1000) + 10;
-    tokens.remember('a.b.c', { sub: 'u1', sid: 's1', exp });
+    tokens.remember('a.b.c', { sub: 'u1', sid: 's1', exp, kid: 'k1' });
 
     vi.setSystemTime(new Date('2026-11-22T12:00:14Z'));
     expect(tokens.get('a.b.c')).toBeDefined();

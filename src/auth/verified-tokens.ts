@@ -5,6 +5,8 @@ export interface VerifiedClaims {
   sid: string;
   /** Expiry, seconds since the epoch, as signed. */
   exp: number;
+  /** The key that signed it: a token of a key revoked since is not taken from here. */
+  kid: string;
 }
 
 /**

@@ -28,11 +28,18 @@ describe('authConfig', () => {
 
     const config = authConfig();
 
-    expect(config.jwt).toMatchObject({ algorithm: 'HS256', accessTtl: 900, issuer: undefined, audience: undefined });
+    expect(config.jwt).toMatchObject({
+      algorithm: 'ES256',
+      accessTtl: 900,
+      issuer: undefined,
+      audience: undefined,
+      keyRotation: undefined,
+      jwksMaxAge: 300,
+    });
     expect(config.refresh).toEqual({ idleTtl: 30 * 86400, maxTtl: 90 * 86400, reuseWindow: 10 });
     expect(config.bcryptCost).toBe(12);
     expect(config.admin).toBeUndefined();
-    expect(config.jwt.key.type).toBe('secret');
+    expect(config.jwt.masterSecret.toString('utf8')).toBe(STRONG_SECRET);
   });
 
   it('should read durations with units', () => {
@@ -96,13 +103,17 @@ describe('authConfig', () => {
     expect(existsSync(file)).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8').length).toBeGreaterThanOrEqual(48);
-    expect(authConfig().jwt.key.export().equals(first.jwt.key.export())).toBe(true);
+    expect(authConfig().jwt.masterSecret.equals(first.jwt.masterSecret)).toBe(true);
   });
 
   it.each([
     [{ BCRYPT_COST: '3' }, /BCRYPT_COST must not be less than 4/],
     [{ BCRYPT_COST: '16' }, /BCRYPT_COST must not be greater than 15/],
     [{ JWT_ACCESS_TTL: 'soon' }, /JWT_ACCESS_TTL must be a duration/],
+    [{ JWT_ALGORITHM: 'none' }, /JWT_ALGORITHM must be one of ES256, RS256, HS256/],
+    [{ JWT_ALGORITHM: 'EdDSA' }, /JWT_ALGORITHM must be one of/],
+    [{ JWT_KEY_ROTATION: 'often' }, /JWT_KEY_ROTATION must be a duration/],
+    [{ JWKS_MAX_AGE: '0' }, /JWKS_MAX_AGE must not be less than 1/],
     [{ ADMIN_EMAIL: 'admin@example.com' }, /ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
     [{ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough' }, /ADMIN_EMAIL must be an email address/],
     [{ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'x'.repeat(73) }, /ADMIN_PASSWORD must be at most 72 bytes/],

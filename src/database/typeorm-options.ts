@@ -9,6 +9,8 @@ import { AccountLifecycle1763900000000 } from './migrations/1763900000000-Accoun
 import { SessionLifetime1764000000000 } from './migrations/1764000000000-SessionLifetime.js';
 import { SessionUserIndex1764100000000 } from './migrations/1764100000000-SessionUserIndex.js';
 import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentTokenHashes.js';
+import { SigningKeys1764300000000 } from './migrations/1764300000000-SigningKeys.js';
+import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -26,13 +28,14 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
   return {
     type: 'postgres',
     ...connection,
-    entities: [User, Session, OneTimeToken, AuditEvent],
+    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey],
     migrations: [
       InitialSchema1763800000000,
       AccountLifecycle1763900000000,
       SessionLifetime1764000000000,
       SessionUserIndex1764100000000,
       SpentTokenHashes1764200000000,
+      SigningKeys1764300000000,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

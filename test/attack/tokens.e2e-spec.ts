@@ -1,7 +1,8 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { DataSource as DataSourceToken } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectErrorShape, login, registerUser, type TokenBody } from '../support/factories.js';
-import { decodeJwt, forgeJwt } from '../support/jwt.js';
+import { appSigningKey, decodeJwt, forgeJwt } from '../support/jwt.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const ISSUER = 'https://auth.test';
@@ -24,20 +25,43 @@ describe('attack: forged and misused tokens (e2e)', () => {
     await test?.close();
   });
 
+  /** Signed with the app's own current key: only what the case changes can make it fail. */
+  const genuine = (header: Record<string, unknown>, payload: Record<string, unknown>) => {
+    const { kid, alg, key } = appSigningKey(test);
+    return forgeJwt({ alg, typ: 'JWT', kid, ...header }, payload, key);
+  };
+  const attackerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const publicPem = () => createPublicKey(appSigningKey(test).key).export({ format: 'pem', type: 'spki' }) as string;
+
   it('should accept the genuine token, and a correctly re-signed copy (the forge helper is sound)', async () => {
     expect((await me(`Bearer ${victim.accessToken}`)).status).toBe(200);
-    expect((await me(`Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, claims)}`)).status).toBe(200);
+    expect((await me(`Bearer ${genuine({}, claims)}`)).status).toBe(200);
   });
 
   it.each([
     [
       'alg none, no signature',
-      () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${victim.accessToken.split('.')[1]}.`,
+      () =>
+        `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: appSigningKey(test).kid })).toString('base64url')}.${victim.accessToken.split('.')[1]}.`,
     ],
     ['an empty signature', () => `${victim.accessToken.split('.').slice(0, 2).join('.')}.`],
-    ['HS/RS confusion (alg RS256, HMAC signature)', () => forgeJwt({ alg: 'RS256', typ: 'JWT' }, claims)],
-    ['HS512 instead of the pinned HS256', () => forgeJwt({ alg: 'HS512', typ: 'JWT' }, claims)],
-    ['another key', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, claims, 'an attacker key that is long enough 123')],
+    [
+      'alg confusion: HS256 with the public key (PEM) as the HMAC secret',
+      () => forgeJwt({ alg: 'HS256', typ: 'JWT', kid: appSigningKey(test).kid }, claims, publicPem()),
+    ],
+    [
+      'alg confusion: HS256 with the published JWK as the HMAC secret',
+      () =>
+        forgeJwt(
+          { alg: 'HS256', typ: 'JWT', kid: appSigningKey(test).kid },
+          claims,
+          JSON.stringify(createPublicKey(appSigningKey(test).key).export({ format: 'jwk' })),
+        ),
+    ],
+    ['ES512 instead of the key’s ES256', () => genuine({ alg: 'ES512' }, claims)],
+    ['RS256 instead of the key’s ES256', () => genuine({ alg: 'RS256' }, claims)],
+    ['another key under the genuine kid', () => forgeJwt(decodeJwt(victim.accessToken).header, claims, attackerKey)],
+    ['an unknown kid', () => forgeJwt({ alg: 'ES256', typ: 'JWT', kid: 'attacker-key' }, claims, attackerKey)],
     [
       'a changed payload (roles: admin), old signature',
       () => {
@@ -49,28 +73,33 @@ describe('attack: forged and misused tokens (e2e)', () => {
       'a changed header, old signature',
       () => {
         const [, payload, signature] = victim.accessToken.split('.');
-        return `${Buffer.from('{"alg":"HS256","typ":"JWT","x":1}').toString('base64url')}.${payload}.${signature}`;
+        const header = { ...decodeJwt(victim.accessToken).header, x: 1 };
+        return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload}.${signature}`;
       },
     ],
-    ['no iss', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iss: undefined })],
-    ['a wrong iss', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iss: 'https://evil.example' })],
-    ['no aud', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: undefined })],
-    ['a wrong aud', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: 'other-api' })],
-    ['nbf in the future', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, nbf: now() + 60 })],
+    ['no iss', () => genuine({}, { ...claims, iss: undefined })],
+    ['a wrong iss', () => genuine({}, { ...claims, iss: 'https://evil.example' })],
+    ['no aud', () => genuine({}, { ...claims, aud: undefined })],
+    ['a wrong aud', () => genuine({}, { ...claims, aud: 'other-api' })],
+    ['nbf in the future', () => genuine({}, { ...claims, nbf: now() + 60 })],
+    ['an expired token (past the 5 s tolerance)', () => genuine({}, { ...claims, iat: now() - 1000, exp: now() - 30 })],
+    ['no sid', () => genuine({}, { ...claims, sid: undefined })],
+    ['no sub', () => genuine({}, { ...claims, sub: undefined })],
+    ['another user’s sub with this sid', () => genuine({}, { ...claims, sub: '00000000-0000-4000-8000-000000000000' })],
+    ['no kid header', () => genuine({ kid: undefined }, claims)],
+    ['a kid that is a path', () => genuine({ kid: '../../dev/null' }, claims)],
+    ['a jku header', () => genuine({ jku: 'https://evil.example/jwks.json' }, claims)],
+    ['an x5u header', () => genuine({ x5u: 'https://evil.example/cert.pem' }, claims)],
+    ['an x5c header', () => genuine({ x5c: ['MIIB'] }, claims)],
     [
-      'an expired token (past the 5 s tolerance)',
-      () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now() - 1000, exp: now() - 30 }),
+      'an embedded jwk header',
+      () =>
+        forgeJwt({ alg: 'ES256', typ: 'JWT', jwk: createPublicKey(attackerKey).export({ format: 'jwk' }) }, claims, attackerKey),
     ],
-    ['no sid', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sid: undefined })],
-    ['no sub', () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: undefined })],
     [
-      'another user’s sub with this sid',
-      () => forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '00000000-0000-4000-8000-000000000000' }),
+      'an embedded jwk header beside the genuine kid',
+      () => genuine({ jwk: createPublicKey(attackerKey).export({ format: 'jwk' }) }, claims),
     ],
-    ['a kid header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', kid: '../../dev/null' }, claims)],
-    ['a jku header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', jku: 'https://evil.example/jwks.json' }, claims)],
-    ['an x5u header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', x5u: 'https://evil.example/cert.pem' }, claims)],
-    ['an embedded jwk header', () => forgeJwt({ alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: 'AAAA' } }, claims)],
   ])('should refuse %s with 401', async (_case, make) => {
     const response = await me(`Bearer ${make()}`);
 
@@ -79,7 +108,7 @@ describe('attack: forged and misused tokens (e2e)', () => {
   });
 
   it('should accept a token that expired within the documented 5 s clock tolerance', async () => {
-    const token = forgeJwt({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now() - 900, exp: now() - 2 });
+    const token = genuine({}, { ...claims, iat: now() - 900, exp: now() - 2 });
 
     expect((await me(`Bearer ${token}`)).status).toBe(200);
   });
@@ -160,9 +189,7 @@ describe('attack: forged and misused tokens (e2e)', () => {
 
     expect((await me(`Bearer ${disabled.accessToken}`)).status).toBe(401);
     expect((await me(`Bearer ${deleted.accessToken}`)).status).toBe(401);
-    expect((await me(`Bearer ${forgeJwt({ alg: 'HS256', typ: 'JWT' }, decodeJwt(deleted.accessToken).payload)}`)).status).toBe(
-      401,
-    );
+    expect((await me(`Bearer ${genuine({}, decodeJwt(deleted.accessToken).payload)}`)).status).toBe(401);
   });
 });
 

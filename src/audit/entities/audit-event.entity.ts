@@ -19,6 +19,8 @@ export const AUDIT_EVENT_TYPES = [
   'account_disabled',
   'account_enabled',
   'roles_changed',
+  'signing_key_created',
+  'signing_key_revoked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

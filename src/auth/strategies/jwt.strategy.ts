@@ -4,37 +4,42 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { ApiException } from '../../common/errors/api.exception.js';
 import type { AuthUser } from '../../common/request/auth-user.js';
-import { authConfig, type AuthConfig } from '../../config/auth.config.js';
+import { authConfig, SIGNING_ALGORITHMS, type AuthConfig } from '../../config/auth.config.js';
+import { CLOCK_TOLERANCE_SECONDS, SigningKeysService } from '../../signing-keys/signing-keys.service.js';
 import { SessionsService } from '../sessions.service.js';
 import { VerifiedTokens, type VerifiedClaims } from '../verified-tokens.js';
 
 /** `Bearer <jwt>`, the scheme in any case (RFC 7235 §2.1); no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
-/** Header fields that would point the verifier at another key; this service has one key and ignores none of them. */
-const KEY_POINTERS = ['kid', 'jku', 'x5u', 'jwk', 'x5c', 'x5t', 'crit'];
+/** Header fields that would point the verifier at a key of the sender's choosing: a token carrying one is refused. */
+const KEY_POINTERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', 'crit'];
 
-/** Seconds of clock difference tolerated on exp, nbf and iat. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+/** The header of a token this service may have signed: a `kid` and an `alg`, no key pointer, no other type. */
+interface AccessHeader {
+  kid: string;
+  alg: string;
+}
 
-/** The access token of an `Authorization: Bearer` header; null when there is none, or it names a key or type. */
-function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-  if (!token) return null;
+function accessHeader(token: string): AccessHeader | null {
   try {
     const fields = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<
       string,
       unknown
     >;
-    return fields.typ === undefined || fields.typ === 'JWT'
-      ? KEY_POINTERS.some((field) => field in fields)
-        ? null
-        : token
-      : null;
+    if (fields.typ !== undefined && fields.typ !== 'JWT') return null;
+    if (KEY_POINTERS.some((field) => field in fields)) return null;
+    return typeof fields.kid === 'string' && typeof fields.alg === 'string' ? { kid: fields.kid, alg: fields.alg } : null;
   } catch {
     return null;
   }
+}
+
+/** The access token of an `Authorization: Bearer` header; null when there is none, or its header is not one of ours. */
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+  return token && accessHeader(token) ? token : null;
 }
 
 /** The token each request presents, read from its header once, in `authenticate`. */
@@ -59,14 +64,24 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     private readonly sessions: SessionsService,
     private readonly verified: VerifiedTokens,
+    private readonly keys: SigningKeysService,
     @Inject(authConfig.KEY) config: AuthConfig,
   ) {
     super({
       passReqToCallback: true,
       jwtFromRequest: (request: object) => presented.get(request) ?? null,
-      // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
-      secretOrKey: config.jwt.key as unknown as Buffer,
-      algorithms: [config.jwt.algorithm],
+      // Only a live key of ours, named by the token's `kid`, and only with that key's own algorithm:
+      // no algorithm confusion (an HMAC over a public key), no key the token brings along.
+      secretOrKeyProvider: (_request: unknown, token: string, done: (error: Error | null, key?: Buffer) => void) => {
+        const header = accessHeader(token);
+        if (!header) return done(new ApiException('token_invalid', 'Invalid access token'));
+        keys.verifierReloading(header.kid, header.alg).then(
+          // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
+          (key) => (key ? done(null, key as unknown as Buffer) : done(new ApiException('token_invalid', 'Invalid access token'))),
+          (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+      algorithms: [...SIGNING_ALGORITHMS],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,
@@ -77,7 +92,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /** Passport's entry, per request: a token verified before skips the signature check, nothing else. */
   override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: object): void {
     const token = bearerToken(request as unknown as FastifyRequest);
-    const claims = token === null ? undefined : this.verified.get(token);
+    const remembered = token === null ? undefined : this.verified.get(token);
+    // A key revoked since stops its tokens at once, remembered or not.
+    const claims = remembered && this.keys.trusts(remembered.kid) ? remembered : undefined;
     if (!claims) {
       if (token !== null) presented.set(request, token);
       super.authenticate(request, options);
@@ -102,7 +119,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       throw new ApiException('token_invalid', 'Invalid access token');
     }
     if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new ApiException('token_invalid', 'Invalid access token');
-    const claims = { sub, sid, exp };
+    const claims = { sub, sid, exp, kid: accessHeader(presented.get(request)!)!.kid };
     const identity = await this.identify(claims);
     this.verified.remember(presented.get(request)!, claims);
     return identity;

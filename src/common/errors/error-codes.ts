@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   },
   already_verified: { status: 409, description: 'The email address is already verified' },
   email_unchanged: { status: 400, description: 'The new email address is the one the account already has' },
+  signing_key_invalid: {
+    status: 400,
+    description: 'The key to import is not a PEM private key of a supported type (EC P-256 or RSA of 2048 bits or more)',
+  },
   token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
   token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
   token_expired: { status: 401, description: 'The access token has expired: refresh it' },

@@ -1,0 +1,306 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { SealedBox } from '../common/crypto/sealed-box.js';
+import { ApiException } from '../common/errors/api.exception.js';
+import type { ClientInfo } from '../common/request/client-info.js';
+import { authConfig, type AuthConfig, type SigningAlgorithm } from '../config/auth.config.js';
+import { SigningKey, type SigningKeySource } from './entities/signing-key.entity.js';
+import { dueRotation, liveKeysAt, signingKeyAt } from './key-schedule.js';
+import { generateKey, importPemKey, signingKeyObject, verifyingKeyObject, type KeyMaterial } from './key-material.js';
+
+/** Seconds of clock difference tolerated on exp, nbf and iat, here and in the JWT strategy. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+/** One key made at a time, across every instance and the command line. */
+const KEYS_LOCK = "hashtext('auth-service:signing-keys')";
+/** A token naming a key this instance does not know re-reads the keys at most this often. */
+const RELOAD_ON_MISS_MS = 1000;
+/** The longest an instance goes without re-reading the keys. */
+const MAX_RELOAD_INTERVAL_MS = 60_000;
+
+/** A key as this instance holds it, ready to sign or verify. */
+interface LoadedKey {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  source: SigningKeySource;
+  createdAt: Date;
+  signsFrom: Date;
+  publicJwk: JsonWebKey | null;
+  verifyKey: KeyObject | null;
+  /** Null when the master secret does not open it (it was sealed under another JWT_SECRET). */
+  signKey: KeyObject | null;
+}
+
+export type KeyState = 'next' | 'signing' | 'retiring';
+
+/** What an operator sees of a key. */
+export interface KeyView {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  source: SigningKeySource;
+  state: KeyState;
+  published: boolean;
+  createdAt: Date;
+  signsFrom: Date;
+}
+
+/** Who asked for a key change, for the audit log. */
+export interface KeyChangeActor {
+  userId: string | null;
+  client?: ClientInfo;
+  channel: 'api' | 'cli' | 'schedule' | 'start';
+}
+
+/**
+ * The keys that sign and verify access tokens, kept in the database so every instance signs with the
+ * same current key. Keys are announced (published in the JWKS) JWKS_MAX_AGE before they sign, and a
+ * replaced key stays published until the last token it signed has expired. Each instance re-reads the
+ * table regularly, and at once when a token names a key it does not know.
+ */
+@Injectable()
+export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SigningKeysService.name);
+  private readonly box: SealedBox;
+  private readonly jwt: AuthConfig['jwt'];
+  private keys: LoadedKey[] = [];
+  private lastReload = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(authConfig.KEY) config: AuthConfig,
+    private readonly audit: AuditService,
+  ) {
+    this.jwt = config.jwt;
+    this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/signing-keys');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.ensure({ userId: null, channel: 'start' });
+    const current = this.current();
+    if (!current.signKey) {
+      throw new Error(
+        `JWT_SECRET does not open the current signing key ${current.kid}: it was sealed under another secret. ` +
+          'Start with the JWT_SECRET it was made with, or replace the key: npm run keys -- revoke ' +
+          `${current.kid} (see "Signing keys" in the README).`,
+      );
+    }
+    const interval = Math.min(MAX_RELOAD_INTERVAL_MS, (this.jwt.jwksMaxAge * 1000) / 2);
+    this.timer = setInterval(() => void this.tick(), interval);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The key to sign with now. */
+  signer(): { kid: string; algorithm: SigningAlgorithm; key: KeyObject } {
+    const current = this.current();
+    if (!current.signKey) throw new Error(`the signing key ${current.kid} cannot be opened with this JWT_SECRET`);
+    return { kid: current.kid, algorithm: current.algorithm, key: current.signKey };
+  }
+
+  /** The key that verifies a token naming `kid` and `algorithm`; undefined unless it is a live key of that very algorithm. */
+  verifier(kid: string, algorithm: string): KeyObject | undefined {
+    const key = this.live().find((candidate) => candidate.kid === kid);
+    return key && key.algorithm === algorithm ? (key.verifyKey ?? undefined) : undefined;
+  }
+
+  /** As `verifier`, re-reading the keys first (at most once a second) when `kid` is unknown here: another instance may have made it. */
+  async verifierReloading(kid: string, algorithm: string): Promise<KeyObject | undefined> {
+    const known = this.verifier(kid, algorithm);
+    if (known || Date.now() - this.lastReload < RELOAD_ON_MISS_MS) return known;
+    await this.reload();
+    return this.verifier(kid, algorithm);
+  }
+
+  /** Whether tokens signed with `kid` are still accepted (it is live and not revoked). */
+  trusts(kid: string): boolean {
+    return this.live().some((key) => key.kid === kid);
+  }
+
+  /** The public keys of the live asymmetric keys, as a JWK Set (never a private part, never an HMAC key). */
+  publicKeys(): JsonWebKey[] {
+    return this.live()
+      .filter((key) => key.publicJwk !== null)
+      .map((key) => ({ ...publicMembers(key.publicJwk!), kid: key.kid, alg: key.algorithm, use: 'sig' }));
+  }
+
+  /** Every key in use, newest first. */
+  list(): KeyView[] {
+    const now = new Date();
+    const current = signingKeyAt(this.keys, now);
+    return this.live(now)
+      .map((key) => ({
+        kid: key.kid,
+        algorithm: key.algorithm,
+        source: key.source,
+        state: key === current ? ('signing' as const) : key.signsFrom > now ? ('next' as const) : ('retiring' as const),
+        published: key.publicJwk !== null,
+        createdAt: key.createdAt,
+        signsFrom: key.signsFrom,
+      }))
+      .sort((a, b) => b.signsFrom.getTime() - a.signsFrom.getTime());
+  }
+
+  /**
+   * Makes the next key (or imports `pem`): announced now, signing JWKS_MAX_AGE from now, or at once
+   * with `immediately` (verifiers that cached the JWKS fetch it again on the unknown `kid`). Nobody
+   * is logged out: the replaced key keeps verifying its tokens until they expire. Replaces a next
+   * key that was already announced but has not signed yet.
+   */
+  async rotate(actor: KeyChangeActor, options: { immediately?: boolean; pem?: string } = {}): Promise<KeyView> {
+    let material: KeyMaterial;
+    try {
+      material = options.pem ? importPemKey(options.pem) : generateKey(this.jwt.algorithm);
+    } catch (error) {
+      throw new ApiException('signing_key_invalid', (error as Error).message);
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await lock(manager);
+      const now = new Date();
+      const pending = await manager.query<Array<{ kid: string }>>(
+        'UPDATE signing_keys SET revoked_at = $1 WHERE revoked_at IS NULL AND signs_from > $1 RETURNING kid',
+        [now],
+      );
+      for (const { kid } of pending) await this.audit.record(manager, revokedEvent(kid, actor, 'replaced before it signed'));
+      const signsFrom = options.immediately ? now : new Date(now.getTime() + this.jwt.jwksMaxAge * 1000);
+      await this.insert(manager, material, signsFrom, options.pem ? 'imported' : 'generated', actor);
+    });
+    await this.reload();
+    return this.list().find((key) => key.kid === material.kid)!;
+  }
+
+  /**
+   * Emergency: the key is never used again, and every token it signed is refused from now on (on
+   * other instances as soon as they re-read the keys). When it was the signing key, a new key signs
+   * at once, so logins and refreshes go on.
+   */
+  async revoke(kid: string, actor: KeyChangeActor): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await lock(manager);
+      const now = new Date();
+      const revoked = await manager.query<Array<{ kid: string }>>(
+        'UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL RETURNING kid',
+        [kid, now],
+      );
+      if (revoked.length === 0) throw new ApiException('not_found', 'No such signing key');
+      await this.audit.record(manager, revokedEvent(kid, actor, 'revoked'));
+      const remaining = await loadRows(manager);
+      if (!signingKeyAt(remaining, now)) await this.insert(manager, generateKey(this.jwt.algorithm), now, 'generated', actor);
+    });
+    await this.reload();
+  }
+
+  /** Re-reads the keys from the database. */
+  async reload(): Promise<void> {
+    this.lastReload = Date.now();
+    const rows = await loadRows(this.dataSource.manager);
+    this.keys = rows.map((row) => this.load(row));
+  }
+
+  /** Makes the first key, or the next one when a rotation is due; one instance at a time. */
+  private async ensure(actor: KeyChangeActor): Promise<void> {
+    const options = { algorithm: this.jwt.algorithm, rotationSeconds: this.jwt.keyRotation, leadSeconds: this.jwt.jwksMaxAge };
+    if (this.keys.length > 0 && !dueRotation(this.keys, new Date(), options)) return;
+    await this.dataSource.transaction(async (manager) => {
+      await lock(manager);
+      const now = new Date();
+      const rows = await loadRows(manager);
+      const due = dueRotation(rows, now, options);
+      if (due) await this.insert(manager, generateKey(this.jwt.algorithm), due, 'generated', actor);
+    });
+    await this.reload();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.reload();
+      await this.ensure({ userId: null, channel: 'schedule' });
+    } catch (error) {
+      this.logger.warn(`Could not re-read the signing keys: ${(error as Error).message}`);
+    }
+  }
+
+  private async insert(
+    manager: EntityManager,
+    material: KeyMaterial,
+    signsFrom: Date,
+    source: SigningKeySource,
+    actor: KeyChangeActor,
+  ): Promise<void> {
+    await manager.query(
+      'INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key_sealed, source, signs_from) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        material.kid,
+        material.algorithm,
+        material.publicJwk && JSON.stringify(material.publicJwk),
+        this.box.seal(material.privateJwk),
+        source,
+        signsFrom,
+      ],
+    );
+    await this.audit.record(manager, {
+      type: 'signing_key_created',
+      userId: actor.userId,
+      client: actor.client,
+      detail: {
+        kid: material.kid,
+        algorithm: material.algorithm,
+        source,
+        signsFrom: signsFrom.toISOString(),
+        channel: actor.channel,
+      },
+    });
+    this.logger.log(`Signing key ${material.kid} (${material.algorithm}) created; it signs from ${signsFrom.toISOString()}`);
+  }
+
+  private load(row: SigningKey): LoadedKey {
+    const privateJwk = this.box.unseal<JsonWebKey>(row.privateKeySealed);
+    return {
+      kid: row.kid,
+      algorithm: row.algorithm,
+      source: row.source,
+      createdAt: row.createdAt,
+      signsFrom: row.signsFrom,
+      publicJwk: row.publicJwk,
+      verifyKey: verifyingKeyObject(row.publicJwk, privateJwk),
+      signKey: privateJwk ? signingKeyObject(privateJwk) : null,
+    };
+  }
+
+  private current(): LoadedKey {
+    const current = signingKeyAt(this.keys, new Date());
+    if (!current) throw new Error('no signing key: the keys have not been loaded');
+    return current;
+  }
+
+  private live(now = new Date()): LoadedKey[] {
+    return liveKeysAt(this.keys, now, this.jwt.accessTtl + CLOCK_TOLERANCE_SECONDS);
+  }
+}
+
+async function lock(manager: EntityManager): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`);
+}
+
+function loadRows(manager: EntityManager): Promise<SigningKey[]> {
+  return manager.getRepository(SigningKey).find({ where: { revokedAt: IsNull() }, order: { signsFrom: 'ASC' } });
+}
+
+function revokedEvent(kid: string, actor: KeyChangeActor, reason: string) {
+  return {
+    type: 'signing_key_revoked' as const,
+    userId: actor.userId,
+    client: actor.client,
+    detail: { kid, reason, channel: actor.channel },
+  };
+}
+
+/** Only the members that describe a public key, whatever else the stored JWK holds. */
+function publicMembers(jwk: JsonWebKey): JsonWebKey {
+  return jwk.kty === 'EC' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: jwk.kty, n: jwk.n, e: jwk.e };
+}
