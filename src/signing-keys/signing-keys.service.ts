@@ -162,7 +162,8 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     await this.dataSource.transaction(async (manager) => {
       await lock(manager);
       const now = new Date();
-      const pending = await manager.query<Array<{ kid: string }>>(
+      // An UPDATE answers [rows, count] through TypeORM.
+      const [pending]: [Array<{ kid: string }>, number] = await manager.query(
         'UPDATE signing_keys SET revoked_at = $1 WHERE revoked_at IS NULL AND signs_from > $1 RETURNING kid',
         [now],
       );
@@ -183,14 +184,15 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     await this.dataSource.transaction(async (manager) => {
       await lock(manager);
       const now = new Date();
-      const revoked = await manager.query<Array<{ kid: string }>>(
-        'UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL RETURNING kid',
+      const wasSigning = signingKeyAt(await loadRows(manager), now)?.kid === kid;
+      const [, revoked]: [unknown, number] = await manager.query(
+        'UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL',
         [kid, now],
       );
-      if (revoked.length === 0) throw new ApiException('not_found', 'No such signing key');
+      if (revoked === 0) throw new ApiException('not_found', 'No such signing key');
       await this.audit.record(manager, revokedEvent(kid, actor, 'revoked'));
-      const remaining = await loadRows(manager);
-      if (!signingKeyAt(remaining, now)) await this.insert(manager, generateKey(this.jwt.algorithm), now, 'generated', actor);
+      // A fresh key, never an older one brought back: it may have left the verifiers' caches long ago.
+      if (wasSigning) await this.insert(manager, generateKey(this.jwt.algorithm), now, 'generated', actor);
     });
     await this.reload();
   }
