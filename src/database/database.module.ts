@@ -5,7 +5,7 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
 import { DatabaseStatus } from '../common/database/database-status.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
-import { typeOrmOptions } from './typeorm-options.js';
+import { runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
 
 /** Present only when DATABASE_URL is unset. */
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
@@ -32,7 +32,7 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
 async function runMigrations(options: DataSourceOptions): Promise<void> {
   const migrator = await new DataSource({ ...options, poolSize: 1, extra: {} } as DataSourceOptions).initialize();
   try {
-    await migrator.runMigrations({ transaction: 'each' });
+    await runMigrationsLocked(migrator);
   } finally {
     await migrator.destroy();
   }

@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config.js';
 import { databaseConfig } from '../config/database.config.js';
 import { DataDirInUseError, EmbeddedPostgres } from './embedded-postgres.js';
-import { typeOrmOptions } from './typeorm-options.js';
+import { runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
 
 const logger = new Logger('Migrations');
 const command = process.argv[2];
@@ -29,7 +29,7 @@ const dataSource = new DataSource(typeOrmOptions(embedded?.connection ?? { url: 
 try {
   await dataSource.initialize();
   if (command === 'run') {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await runMigrationsLocked(dataSource);
     logger.log(applied.length ? `Applied: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations');
   } else {
     await dataSource.undoLastMigration({ transaction: 'each' });

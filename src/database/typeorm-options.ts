@@ -1,4 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions, Migration } from 'typeorm';
 import { AuditEvent } from '../audit/entities/audit-event.entity.js';
 import { OneTimeToken } from '../auth/entities/one-time-token.entity.js';
 import { Session } from '../auth/entities/session.entity.js';
@@ -51,4 +51,18 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
     // Query text and parameters (hashes, emails) stay out of the logs.
     logging: false,
   };
+}
+
+/**
+ * Applies pending migrations while holding a session-level advisory lock, so instances starting
+ * together on a new database take turns instead of racing to create the same tables. `dataSource`
+ * must have a pool of one connection: the lock belongs to the session that migrates.
+ */
+export async function runMigrationsLocked(dataSource: DataSource): Promise<Migration[]> {
+  await dataSource.query("SELECT pg_advisory_lock(hashtext('auth-service:migrations'))");
+  try {
+    return await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.query("SELECT pg_advisory_unlock(hashtext('auth-service:migrations'))");
+  }
 }
