@@ -57,7 +57,7 @@ describe('signing keys and the JWKS (e2e)', () => {
         use: 'sig',
       },
     ]);
-    const again = await test.http.get('/.well-known/jwks.json').set('If-None-Match', response.headers.etag as string);
+    const again = await test.http.get('/.well-known/jwks.json').set('If-None-Match', response.headers.etag);
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
   });
@@ -231,7 +231,12 @@ describe('signing keys across restarts (e2e)', () => {
     'should make one first key when two instances start at once on an empty database',
     async () => {
       const database = await createTestDatabase();
-      const apps = await Promise.all([startTestApp({ database }), startTestApp({ database })]);
+      // startTestApp sets the environment and puts it back; two at once would put back each other's.
+      const environment = { ...process.env };
+      const apps = await Promise.all([startTestApp({ database }), startTestApp({ database })]).finally(() => {
+        for (const key of Object.keys(process.env)) if (!(key in environment)) delete process.env[key];
+        Object.assign(process.env, environment);
+      });
       try {
         const [a, b] = apps;
         const rows = await a.app.get(DataSource).query<Array<{ kid: string }>>('SELECT kid FROM signing_keys');

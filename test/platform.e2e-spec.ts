@@ -15,6 +15,7 @@ type OpenApi = {
 const PUBLIC_ROUTES = [
   'GET /health',
   'GET /health/live',
+  'GET /.well-known/jwks.json',
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',
@@ -115,6 +116,9 @@ describe('platform (e2e)', () => {
           'PATCH /api/v1/users/me',
           'POST /api/v1/users/me/email',
           'DELETE /api/v1/users/me',
+          'GET /api/v1/signing-keys',
+          'POST /api/v1/signing-keys',
+          'POST /api/v1/signing-keys/{kid}/revoke',
         ].sort(),
       );
     });
@@ -137,7 +141,7 @@ describe('platform (e2e)', () => {
       for (const [path, methods] of Object.entries(openApi.paths)) {
         for (const [method, operation] of Object.entries(methods)) {
           const route = `${method.toUpperCase()} ${path}`;
-          const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+          const url = path.replace(/\{[a-z]+\}/g, '00000000-0000-4000-8000-000000000000');
           const isPublic = PUBLIC_ROUTES.includes(route);
 
           const response = await test.http[method as 'get' | 'post' | 'patch' | 'delete'](url).send({});

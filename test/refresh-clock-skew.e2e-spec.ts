@@ -35,6 +35,8 @@ describe.skipIf(!process.env.DATABASE_URL)('refresh with the app and database cl
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body as TokenBody;
   };
+  /** A pair as a retry must get it again: the same refresh token, an access token with the same claims and jti. */
+  const samePair = ({ accessToken, ...rest }: TokenBody) => ({ ...rest, claims: decodeJwt(accessToken).payload });
 
   it('should issue a refreshed access token the app accepts, and the same pair again to a retry, when the database clock is ahead', async () => {
     skewAppClock(-60_000);
@@ -45,7 +47,7 @@ describe.skipIf(!process.env.DATABASE_URL)('refresh with the app and database cl
 
     expect([me.status, me.body.code]).toEqual([200, undefined]);
     expect(Math.abs((decodeJwt(issued.accessToken).payload.iat as number) - Date.now() / 1000)).toBeLessThan(5);
-    expect(await refresh(first.refreshToken)).toEqual(issued);
+    expect(samePair(await refresh(first.refreshToken))).toEqual(samePair(issued));
   });
 
   it('should keep a refreshed session live on the app clock when the database clock is behind by more than the idle timeout', async () => {
@@ -56,7 +58,7 @@ describe.skipIf(!process.env.DATABASE_URL)('refresh with the app and database cl
     const me = await test.http.get('/api/v1/auth/me').set(bearer(issued.accessToken));
 
     expect([me.status, me.body.code]).toEqual([200, undefined]);
-    expect(await refresh(first.refreshToken)).toEqual(issued);
+    expect(samePair(await refresh(first.refreshToken))).toEqual(samePair(issued));
     await refresh(issued.refreshToken);
   });
 });

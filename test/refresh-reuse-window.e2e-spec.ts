@@ -61,7 +61,8 @@ describe.skipIf(!process.env.DATABASE_URL)('refresh reuse window after a delayed
       return response.body as TokenBody;
     });
     expect(new Set(bodies.map((body) => body.refreshToken)).size).toBe(1);
-    expect(new Set(bodies.map((body) => body.accessToken)).size).toBe(1);
+    // One access token: the same claims and jti (an ECDSA signature differs each time it is made).
+    expect(new Set(bodies.map((body) => JSON.stringify(decodeJwt(body.accessToken).payload))).size).toBe(1);
     expect((await test.http.get('/api/v1/auth/me').set(bearer(bodies[0].accessToken))).status).toBe(200);
     expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: bodies[0].refreshToken })).status).toBe(200);
   }, 30_000);

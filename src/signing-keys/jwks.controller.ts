@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Inject, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { createHash, type JsonWebKey } from 'node:crypto';
 import { Public } from '../common/request/public.decorator.js';
@@ -8,6 +9,8 @@ import { SigningKeysService } from './signing-keys.service.js';
 
 /** The public keys other services verify access tokens with (RFC 7517). */
 @ApiTags('keys')
+// Verifiers of every product service may sit behind one address; the answer is built from memory.
+@SkipThrottle({ global: true, ip: true, account: true })
 @Controller({ path: '.well-known', version: VERSION_NEUTRAL })
 export class JwksController {
   private readonly maxAge: number;

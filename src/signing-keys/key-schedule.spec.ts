@@ -16,9 +16,14 @@ describe('key schedule', () => {
   it('should sign with the latest key whose time has come, not with one announced for later', () => {
     expect(signingKeyAt([first, second], at('10:59:59'))?.kid).toBe('first');
     expect(signingKeyAt([first, second], at('11:00:00'))?.kid).toBe('second');
-    expect(signingKeyAt([second], at('10:00:00'))).toBeUndefined();
+    expect(signingKeyAt([], at('10:00:00'))).toBeUndefined();
     expect(nextKeyAt([first, second], at('10:30:00'))?.kid).toBe('second');
     expect(nextKeyAt([first, second], at('11:00:00'))).toBeUndefined();
+  });
+
+  it('should sign with the earliest key on a clock that is behind every key, rather than with none', () => {
+    expect(signingKeyAt([second, first], at('09:59:58'))?.kid).toBe('first');
+    expect(liveKeysAt([first, second], at('09:59:58'), 905).map((k) => k.kid)).toEqual(['first', 'second']);
   });
 
   it('should keep a replaced key live until its last token has expired, then drop it', () => {

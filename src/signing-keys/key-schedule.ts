@@ -7,14 +7,20 @@ export interface ScheduledKey {
   createdAt: Date;
 }
 
-/** The key that signs at `now`: the latest whose time has come. */
+/**
+ * The key that signs at `now`: the latest whose time has come. When none has come yet on this
+ * clock (an instance whose clock is behind the one that made the first key), the earliest key:
+ * a clock a little behind delays a rotation here, it never leaves the service without a key.
+ */
 export function signingKeyAt<K extends ScheduledKey>(keys: readonly K[], now: Date): K | undefined {
   let current: K | undefined;
+  let earliest: K | undefined;
   for (const key of keys) {
+    if (!earliest || later(earliest, key)) earliest = key;
     if (key.signsFrom > now) continue;
     if (!current || later(key, current)) current = key;
   }
-  return current;
+  return current ?? earliest;
 }
 
 /**
@@ -34,7 +40,10 @@ export function liveKeysAt<K extends ScheduledKey>(keys: readonly K[], now: Date
 
 /** A key scheduled to sign after the current one, if any. */
 export function nextKeyAt<K extends ScheduledKey>(keys: readonly K[], now: Date): K | undefined {
-  return keys.filter((key) => key.signsFrom > now).sort((a, b) => a.signsFrom.getTime() - b.signsFrom.getTime())[0];
+  const current = signingKeyAt(keys, now);
+  return keys
+    .filter((key) => key !== current && key.signsFrom > now)
+    .sort((a, b) => a.signsFrom.getTime() - b.signsFrom.getTime())[0];
 }
 
 /**

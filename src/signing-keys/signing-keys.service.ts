@@ -162,12 +162,11 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     await this.dataSource.transaction(async (manager) => {
       await lock(manager);
       const now = new Date();
-      // An UPDATE answers [rows, count] through TypeORM.
-      const [pending]: [Array<{ kid: string }>, number] = await manager.query(
-        'UPDATE signing_keys SET revoked_at = $1 WHERE revoked_at IS NULL AND signs_from > $1 RETURNING kid',
-        [now],
-      );
-      for (const { kid } of pending) await this.audit.record(manager, revokedEvent(kid, actor, 'replaced before it signed'));
+      const rows = await loadRows(manager);
+      const current = signingKeyAt(rows, now);
+      const pending = rows.filter((row) => row.signsFrom > now && row !== current).map((row) => row.kid);
+      if (pending.length > 0) await manager.query('UPDATE signing_keys SET revoked_at = $2 WHERE kid = ANY($1)', [pending, now]);
+      for (const kid of pending) await this.audit.record(manager, revokedEvent(kid, actor, 'replaced before it signed'));
       const signsFrom = options.immediately ? now : new Date(now.getTime() + this.jwt.jwksMaxAge * 1000);
       await this.insert(manager, material, signsFrom, options.pem ? 'imported' : 'generated', actor);
     });
