@@ -172,7 +172,7 @@ export class DatabaseNotifications
     const wasListening = this.listening;
     this.listening = false;
     if (!this.down) {
-      this.logger.warn(`Not listening for notifications (${describe(cause)}): caches keep nothing until it is back`);
+      this.logger.warn(`Not listening for notifications (${describe(cause)}): caches keep nothing until it listens again`);
       this.down = true;
     }
     if (wasListening) this.resetAll();
