@@ -6,6 +6,13 @@ import { createTestDatabase, startTestApp, withAdminClient, type TestApp, type T
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'an admin password';
 
+/**
+ * Postgres hands A's notification to B's listening connection at A's commit, but B reads it
+ * asynchronously: on a loaded machine B's very next request can come first (4 in 40 tries here; the
+ * request after it never did). Far below the 60 s for which B would otherwise answer from its cache.
+ */
+const SOON = { timeout: 2_000, interval: 10 };
+
 // Embedded storage serves one instance by construction; two share a database only on a Postgres server.
 describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, Postgres server)', () => {
   let database: TestDatabase;
@@ -42,13 +49,13 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
     await database?.drop();
   });
 
-  it('should refuse on B a session logged out through A, on the very next request', async () => {
+  it('should refuse on B a session logged out through A, as soon as A has committed', async () => {
     const { accessToken } = await registerUser(a);
     expect((await me(b, accessToken)).status).toBe(200);
 
     await a.http.post('/api/v1/auth/logout').set(bearer(accessToken)).expect(204);
 
-    expect((await me(b, accessToken)).status).toBe(401);
+    await expect.poll(async () => (await me(b, accessToken)).status, SOON).toBe(401);
   });
 
   it('should show on B the roles an admin changed through A', async () => {
@@ -61,9 +68,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
       .send({ roles: ['user', 'admin'] })
       .expect(200);
 
-    const after = await me(b, target.accessToken);
-    expect(after.status).toBe(200);
-    expect(after.body.roles).toEqual(['user', 'admin']);
+    await expect.poll(async () => (await me(b, target.accessToken)).body.roles as string[], SOON).toEqual(['user', 'admin']);
   });
 
   it('should refuse on B a user disabled through A', async () => {
@@ -72,7 +77,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
 
     await a.http.patch(`/api/v1/users/${target.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true }).expect(200);
 
-    expect((await me(b, target.accessToken)).status).toBe(401);
+    await expect.poll(async () => (await me(b, target.accessToken)).status, SOON).toBe(401);
   });
 
   it('should end on B the other sessions of a user whose password changed through A', async () => {
@@ -87,7 +92,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
       .send({ currentPassword: PASSWORD, newPassword: 'a brand new passphrase' })
       .expect(204);
 
-    expect((await me(b, other.accessToken)).status).toBe(401);
+    await expect.poll(async () => (await me(b, other.accessToken)).status, SOON).toBe(401);
     expect((await me(b, accessToken)).status).toBe(200);
   });
 
@@ -108,6 +113,6 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
     const { accessToken } = await registerUser(a);
     expect((await me(b, accessToken)).status).toBe(200);
     await a.http.post('/api/v1/auth/logout').set(bearer(accessToken)).expect(204);
-    expect((await me(b, accessToken)).status).toBe(401);
+    await expect.poll(async () => (await me(b, accessToken)).status, SOON).toBe(401);
   });
 });
