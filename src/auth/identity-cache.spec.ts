@@ -3,13 +3,40 @@ import { describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { AuthUser } from '../common/request/auth-user.js';
+import type { DatabaseNotifications, NotificationHandlers } from '../common/database/notifications.js';
 import { UserEvents } from '../users/user-events.js';
 import { IdentityCache } from './identity-cache.js';
 
 const LATER = new Date(Date.now() + 3_600_000);
+const S1 = '00000000-0000-4000-8000-000000000001';
+const U1 = '00000000-0000-4000-8000-0000000000a1';
 
-function makeCache(ttlSeconds = 5, events = new UserEvents()): IdentityCache {
-  return new IdentityCache({ identityCacheTtl: ttlSeconds } as AuthConfig, { subscribers: [] } as unknown as DataSource, events);
+/** What the cache sends, and a way to play what the database would deliver. */
+class FakeNotifications {
+  connected = true;
+  readonly sent: Array<{ inTransaction: boolean; channel: string; payload: string }> = [];
+  readonly handlers = new Map<string, NotificationHandlers>();
+
+  listen(channel: string, handlers: NotificationHandlers): void {
+    this.handlers.set(channel, handlers);
+  }
+
+  notify(manager: EntityManager | undefined, channel: string, payload: string): void {
+    this.sent.push({ inTransaction: manager?.queryRunner?.isTransactionActive === true, channel, payload });
+  }
+
+  deliver(payload: string): void {
+    this.handlers.get('auth_identity')!.message(payload);
+  }
+}
+
+function makeCache(ttlSeconds = 5, events = new UserEvents(), notifications = new FakeNotifications()): IdentityCache {
+  return new IdentityCache(
+    { identityCacheTtl: ttlSeconds } as AuthConfig,
+    { subscribers: [] } as unknown as DataSource,
+    events,
+    notifications as unknown as DatabaseNotifications,
+  );
 }
 
 function identity(sessionId: string, userId = 'u1'): AuthUser {
@@ -82,5 +109,67 @@ describe(IdentityCache.name, () => {
 
     expect(cache.get('s1', 'u1')).toBeUndefined();
     expect(runner.data).toEqual({});
+  });
+
+  it('should tell the other instances of every forget, in the transaction when there is one', () => {
+    const notifications = new FakeNotifications();
+    const cache = makeCache(5, new UserEvents(), notifications);
+    const manager = { queryRunner: { isTransactionActive: true, data: {} } } as unknown as EntityManager;
+
+    cache.forgetSession(manager, S1);
+    cache.forgetUser(undefined, U1);
+
+    expect(notifications.sent).toEqual([
+      { inTransaction: true, channel: 'auth_identity', payload: `s:${S1}` },
+      { inTransaction: false, channel: 'auth_identity', payload: `u:${U1}` },
+    ]);
+  });
+
+  it('should forget what another instance’s notification names, and ignore junk', () => {
+    const notifications = new FakeNotifications();
+    const cache = makeCache(5, new UserEvents(), notifications);
+    const other = '00000000-0000-4000-8000-000000000002';
+    cache.set(identity(S1, U1), LATER, cache.mark);
+    cache.set(identity(other, U1), LATER, cache.mark);
+
+    for (const junk of ['', 'x', `s:${S1}x`, `x:${S1}`, `s:${S1} `, 's:not-a-uuid']) notifications.deliver(junk);
+    expect(cache.get(S1, U1)).toBeDefined();
+
+    notifications.deliver(`s:${S1}`);
+    expect(cache.get(S1, U1)).toBeUndefined();
+    expect(cache.get(other, U1)).toBeDefined();
+
+    notifications.deliver(`u:${U1}`);
+    expect(cache.get(other, U1)).toBeUndefined();
+  });
+
+  it('should not keep an answer read before another instance’s forget arrived', () => {
+    const notifications = new FakeNotifications();
+    const cache = makeCache(5, new UserEvents(), notifications);
+    const mark = cache.mark;
+    notifications.deliver(`u:${U1}`);
+
+    cache.set(identity(S1, U1), LATER, mark);
+
+    expect(cache.get(S1, U1)).toBeUndefined();
+  });
+
+  it('should drop everything on a reset, and keep nothing while not listening', () => {
+    const notifications = new FakeNotifications();
+    const cache = makeCache(5, new UserEvents(), notifications);
+    cache.set(identity('s1'), LATER, cache.mark);
+    const mark = cache.mark;
+
+    notifications.connected = false;
+    notifications.handlers.get('auth_identity')!.reset();
+    expect(cache.get('s1', 'u1')).toBeUndefined();
+    cache.set(identity('s2'), LATER, cache.mark);
+    expect(cache.get('s2', 'u1')).toBeUndefined();
+
+    notifications.connected = true;
+    cache.set(identity('s3'), LATER, mark);
+    expect(cache.get('s3', 'u1')).toBeUndefined();
+    cache.set(identity('s3'), LATER, cache.mark);
+    expect(cache.get('s3', 'u1')).toBeDefined();
   });
 });

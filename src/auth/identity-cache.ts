@@ -2,11 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { DatabaseNotifications } from '../common/database/notifications.js';
 import type { AuthUser } from '../common/request/auth-user.js';
 import { UserEvents } from '../users/user-events.js';
 
 const MAX_ENTRIES = 100_000;
 const AFTER_COMMIT = 'identityCacheAfterCommit';
+/** Every instance's forgets: `s:<sessionId>` or `u:<userId>`. */
+const CHANNEL = 'auth_identity';
+const PAYLOAD = /^([su]):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 interface Entry {
   auth: AuthUser;
@@ -18,7 +22,9 @@ interface Entry {
  * The per-request session and user check, remembered for AUTH_CACHE_TTL seconds. Every write that can
  * change the answer (logout, session end, password change, and any user change that UserEvents announces) drops
  * the entries at once and again when its transaction commits, so the very next request on this
- * instance reads the database. Other instances see the change within AUTH_CACHE_TTL at the latest.
+ * instance reads the database; it also notifies the other instances on `auth_identity`, on commit,
+ * and they drop theirs. While this instance may miss a notification (its listening connection is
+ * lost), it drops everything and keeps nothing.
  */
 @Injectable()
 export class IdentityCache implements EntitySubscriberInterface {
@@ -28,10 +34,16 @@ export class IdentityCache implements EntitySubscriberInterface {
   /** Counts forgets: an answer read before the latest one may be stale, and is not kept. */
   private forgets = 0;
 
-  constructor(@Inject(authConfig.KEY) config: AuthConfig, @InjectDataSource() dataSource: DataSource, users: UserEvents) {
+  constructor(
+    @Inject(authConfig.KEY) config: AuthConfig,
+    @InjectDataSource() dataSource: DataSource,
+    users: UserEvents,
+    private readonly notifications: DatabaseNotifications,
+  ) {
     this.ttlMs = config.identityCacheTtl * 1000;
     dataSource.subscribers.push(this);
     users.onChanged(({ userId, manager }) => this.forgetUser(manager, userId));
+    notifications.listen(CHANNEL, { message: (payload) => this.received(payload), reset: () => this.clear() });
   }
 
   get(sessionId: string, userId: string): AuthUser | undefined {
@@ -50,7 +62,7 @@ export class IdentityCache implements EntitySubscriberInterface {
   }
 
   set(auth: AuthUser, sessionExpiresAt: Date, readSince: number): void {
-    if (this.ttlMs <= 0 || readSince !== this.forgets) return;
+    if (this.ttlMs <= 0 || readSince !== this.forgets || !this.notifications.connected) return;
     if (this.entries.size >= MAX_ENTRIES) this.drop(this.entries.keys().next().value!);
     this.entries.set(auth.sessionId, { auth, until: Math.min(Date.now() + this.ttlMs, sessionExpiresAt.getTime()) });
     const sessions = this.sessionsOfUser.get(auth.user.id) ?? new Set<string>();
@@ -61,11 +73,13 @@ export class IdentityCache implements EntitySubscriberInterface {
   /** Forgets the session now and, when `manager` is in a transaction, again once that commits. */
   forgetSession(manager: EntityManager | undefined, sessionId: string): void {
     this.now(manager, () => this.drop(sessionId));
+    this.notifications.notify(manager, CHANNEL, `s:${sessionId}`);
   }
 
   /** Forgets every session of the user now and, when `manager` is in a transaction, again once that commits. */
   forgetUser(manager: EntityManager | undefined, userId: string): void {
-    this.now(manager, () => [...(this.sessionsOfUser.get(userId) ?? [])].forEach((sessionId) => this.drop(sessionId)));
+    this.now(manager, () => this.dropUser(userId));
+    this.notifications.notify(manager, CHANNEL, `u:${userId}`);
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
@@ -82,6 +96,26 @@ export class IdentityCache implements EntitySubscriberInterface {
     forget();
     const runner = manager?.queryRunner;
     if (runner?.isTransactionActive) ((runner.data[AFTER_COMMIT] as Array<() => void> | undefined) ??= []).push(forget);
+  }
+
+  /** Another instance's forget (or this one's, back from the database: harmless). */
+  private received(payload: string): void {
+    const [, kind, id] = PAYLOAD.exec(payload) ?? [];
+    if (!id) return;
+    this.forgets++;
+    if (kind === 's') this.drop(id);
+    else this.dropUser(id);
+  }
+
+  /** Notifications may have been missed: nothing remembered can be trusted. */
+  private clear(): void {
+    this.forgets++;
+    this.entries.clear();
+    this.sessionsOfUser.clear();
+  }
+
+  private dropUser(userId: string): void {
+    [...(this.sessionsOfUser.get(userId) ?? [])].forEach((sessionId) => this.drop(sessionId));
   }
 
   private drop(sessionId: string): void {

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMigratedDatabase, type MigratedDatabase } from '../../test/support/migrated-database.js';
 import { AuditService } from '../audit/audit.service.js';
+import { DatabaseNotifications } from '../common/database/notifications.js';
 import { ApiException, errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import type { ClientInfo } from '../common/request/client-info.js';
@@ -90,7 +91,8 @@ describe(SessionRotationService.name, () => {
     tokens = new TokensService(jwt, keys, config);
     const repository = new SessionRepository(dataSource);
     const events = new UserEvents();
-    const cache = new IdentityCache(config, dataSource, events);
+    // Embedded, as the app builds it there: one instance, nothing to notify.
+    const cache = new IdentityCache(config, dataSource, events, new DatabaseNotifications(dataSource, { shared: false }));
     const users = new UsersService(dataSource.getRepository(User), dataSource, events);
     sessions = new SessionsService(dataSource, repository, tokens, cache, users, audit, config);
     rotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, config);

@@ -1,9 +1,10 @@
-import { Inject, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Global, Inject, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
 import { DatabaseStatus } from '../common/database/database-status.js';
+import { DatabaseNotifications } from '../common/database/notifications.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
 
@@ -27,6 +28,23 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
     await this.embedded?.stop();
   }
 }
+
+/** Global, as the data source is: the features that use it sit below this folder and cannot import it. */
+@Global()
+@Module({
+  imports: [EmbeddedPostgresModule],
+  providers: [
+    {
+      provide: DatabaseNotifications,
+      inject: [getDataSourceToken(), EMBEDDED_POSTGRES],
+      // Embedded storage serves one process by construction (its data folder is locked): no one else to tell.
+      useFactory: (dataSource: DataSource, embedded: EmbeddedPostgres | null) =>
+        new DatabaseNotifications(dataSource, { shared: !embedded }),
+    },
+  ],
+  exports: [DatabaseNotifications],
+})
+class DatabaseNotificationsModule {}
 
 /** Pending migrations, on one connection without the query timeouts: an index on a big table may take minutes. */
 async function runMigrations(options: DataSourceOptions): Promise<void> {
@@ -56,6 +74,7 @@ async function runMigrations(options: DataSourceOptions): Promise<void> {
         return new DataSource(options!);
       },
     }),
+    DatabaseNotificationsModule,
   ],
   providers: [DatabaseStatus],
   exports: [EmbeddedPostgresModule, DatabaseStatus],
