@@ -1,10 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createResourceServer } from '../examples/resource-server/src/resource-server.js';
+import type { ResourceServerOptions } from '../examples/resource-server/src/resource-server.options.js';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
 import { bearer, login, registerUser, type TokenBody } from './support/factories.js';
 import { appSigningKey, decodeJwt, forgeJwt } from './support/jwt.js';
@@ -25,8 +27,14 @@ describe('examples/resource-server, trusting this service’s tokens (e2e)', () 
   let user: TokenBody & { email: string };
 
   /** The example as a team would run it, pointed at this service; each start has an empty JWKS cache. */
-  async function startExample(): Promise<Example> {
-    const app = await createResourceServer({ authUrl: auth.url, issuer: ISSUER, audience: AUDIENCE, logger: ['error'] });
+  async function startExample(options: Partial<ResourceServerOptions> = {}): Promise<Example> {
+    const app = await createResourceServer({
+      authUrl: auth.url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      logger: ['error'],
+      ...options,
+    });
     await app.listen(0, '127.0.0.1');
     return { app, http: request(await app.getUrl()) };
   }
@@ -157,5 +165,28 @@ describe('examples/resource-server, trusting this service’s tokens (e2e)', () 
       expect((await orders(oldToken)).status).toBe(401);
       expect((await orders(newToken)).status).toBe(200);
     });
+  });
+
+  it('should keep accepting genuine tokens while tokens with made-up kids flood it, within its JWKS download limit', async () => {
+    await example.app.close();
+    example = await startExample({ jwksCacheMaxAge: 1 });
+    const token = (await login(auth, user.email)).accessToken;
+    const attackerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const fetches = vi.spyOn(globalThis, 'fetch');
+    try {
+      expect((await orders(token)).status).toBe(200);
+      for (let i = 0; i < 30; i++) {
+        const madeUp = forgeJwt({ alg: 'ES256', typ: 'JWT', kid: `made-up-${i}` }, decodeJwt(token).payload, attackerKey);
+        expect((await orders(madeUp)).status).toBe(401);
+      }
+      // Past its 1-second cache entry the genuine key is looked up again, with the download limit used up.
+      await sleep(1100);
+      expect((await orders(token)).status).toBe(200);
+      const downloads = fetches.mock.calls.filter(([url]) => url === `${auth.url}/.well-known/jwks.json`);
+      expect(downloads.length).toBeGreaterThan(0);
+      expect(downloads.length).toBeLessThanOrEqual(10);
+    } finally {
+      fetches.mockRestore();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   type ResourceServerOptions,
 } from '../resource-server.options.js';
 import type { Caller } from './current-caller.decorator.js';
+import { rateLimitedJwksFetcher } from './jwks-fetcher.js';
 
 /**
  * Passport keeps its strategies in one registry per process: a name of its own keeps this one from
@@ -16,6 +17,9 @@ import type { Caller } from './current-caller.decorator.js';
  */
 export const AUTH_SERVICE_STRATEGY = 'auth-service-jwt';
 
+/** At most this many JWKS downloads a minute, however many kids tokens make up (jwks-rsa's default rate). */
+const JWKS_REQUESTS_PER_MINUTE = 10;
+const JWKS_TIMEOUT_MS = 5000;
 /** Seconds of clock difference tolerated on `exp`, `nbf` and `iat`, as the auth service does. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -32,14 +36,13 @@ export class JwksStrategy extends PassportStrategy(Strategy, AUTH_SERVICE_STRATE
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // The key named by the token's `kid`, each cached for jwksCacheMaxAge; a `kid` not seen yet (a
-      // rotation) fetches the JWKS again, at most 10 times a minute whatever kids tokens make up.
+      // rotation) fetches the JWKS again, within the fetcher's limit (see there why not jwks-rsa's own).
       secretOrKeyProvider: passportJwtSecret({
         jwksUri: jwksUri(options.authUrl),
         cache: true,
         cacheMaxAge: (options.jwksCacheMaxAge ?? DEFAULT_JWKS_CACHE_MAX_AGE) * 1000,
-        rateLimit: true,
-        jwksRequestsPerMinute: 10,
-        timeout: 5000,
+        rateLimit: false,
+        fetcher: rateLimitedJwksFetcher(JWKS_REQUESTS_PER_MINUTE, JWKS_TIMEOUT_MS),
       }),
       // Pinned here, never taken from the token: no `none`, no HS256 keyed with a public key.
       algorithms: ['ES256', 'RS256'],
