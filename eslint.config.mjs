@@ -17,7 +17,7 @@ const LAYERS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'bench/results/', 'bench/dist/', 'test/artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'bench/results/', 'bench/dist/', 'examples/*/dist/', 'test/artifacts/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
