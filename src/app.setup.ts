@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
 import { answerFrameworkError } from './common/filters/framework-errors.js';
 import { addErrorResponses } from './common/openapi/error-responses.js';
+import { acceptFormBodiesOnMarkedRoutes } from './common/http/form-body.js';
 import { SECURITY_HEADERS } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
 
@@ -37,14 +38,16 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   const config = app.get<AppConfig>(appConfig.KEY);
   // JSON only: a form, text/plain or multipart body (a cross-site "simple" request, sent without a
-  // CORS preflight) gets 415 before any route sees it.
+  // CORS preflight) gets 415 before any route sees it; only the routes marked FormBody() take a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  acceptFormBodiesOnMarkedRoutes(app.getHttpAdapter().getInstance());
 
   app.setGlobalPrefix('api', {
     exclude: [
       'health',
       'health/live',
       '.well-known/jwks.json',
+      '.well-known/oauth-authorization-server',
       '/',
       'verify-email',
       'reset-password',
