@@ -35,7 +35,10 @@ export class AccessTokenVerifier {
     let payload: Record<string, unknown>;
     try {
       // jsonwebtoken accepts a KeyObject; the @nestjs/jwt typings predate it.
-      payload = await this.jwt.verifyAsync<Record<string, unknown>>(token, { ...this.options, publicKey: key as unknown as Buffer });
+      payload = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
+        ...this.options,
+        publicKey: key as unknown as Buffer,
+      });
     } catch {
       return null;
     }

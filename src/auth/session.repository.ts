@@ -142,7 +142,12 @@ export class SessionRepository {
       await this.dataSource.query(REFRESH_STATE_SQL, [sessionId, now]);
     const row = rows[0];
     return row
-      ? { user: userFromRow(row), refreshTokenHash: row.refresh_token_hash, issuedAt: row.last_used_at, expiresAt: row.expires_at }
+      ? {
+          user: userFromRow(row),
+          refreshTokenHash: row.refresh_token_hash,
+          issuedAt: row.last_used_at,
+          expiresAt: row.expires_at,
+        }
       : null;
   }
 

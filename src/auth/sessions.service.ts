@@ -80,7 +80,9 @@ export class SessionsService {
     const presented = this.tokens.readRefreshToken(refreshToken);
     if (!presented) return null;
     const state = await this.sessions.findRefreshState(presented.sessionId, new Date());
-    return state && this.tokens.sameHash(state.refreshTokenHash, presented.hash) ? { ...state, sessionId: presented.sessionId } : null;
+    return state && this.tokens.sameHash(state.refreshTokenHash, presented.hash)
+      ? { ...state, sessionId: presented.sessionId }
+      : null;
   }
 
   listActive(userId: string): Promise<Session[]> {
