@@ -10,6 +10,7 @@ import { addErrorResponses } from './common/openapi/error-responses.js';
 import { acceptFormBodiesOnMarkedRoutes } from './common/http/form-body.js';
 import { SECURITY_HEADERS } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
+import { INTROSPECTION_CLIENT_SCHEME } from './oauth/decorators/client-authenticated.decorator.js';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -85,8 +86,13 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .addTag('users', 'User administration (admin role)')
     .addTag('audit', 'Security events')
     .addTag('keys', 'Public signing keys and metadata for services that verify the tokens')
+    .addTag('oauth', 'Token introspection and authorization server metadata, for product services')
     .addTag('health')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'An introspection client: its id and secret (INTROSPECTION_CLIENTS)' },
+      INTROSPECTION_CLIENT_SCHEME,
+    )
     // Protected by default, as the API is: public routes opt out with `@Public()`.
     .addSecurityRequirements('bearer')
     .build();
