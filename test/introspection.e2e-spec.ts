@@ -253,14 +253,19 @@ describe('token introspection (e2e)', () => {
       expect(response.body).toEqual({ active: false });
     });
 
-    it('should answer 400 when the token parameter is missing or sent twice', async () => {
-      const missing = await test.http.post(INTROSPECT).set(asBilling).type('form').send('token_type_hint=access_token');
-      const twice = await test.http.post(INTROSPECT).set(asBilling).type('form').send('token=a&token=b');
+    it('should answer 400 when the token parameter is missing or sent twice, or another parameter is sent', async () => {
+      const form = (body: string) => test.http.post(INTROSPECT).set(asBilling).type('form').send(body);
 
-      expect(missing.status).toBe(400);
-      expect(missing.body.code).toBe('validation_failed');
-      expect(twice.status).toBe(400);
-      expect(twice.body.code).toBe('validation_failed');
+      const missing = await form('token_type_hint=access_token');
+      const twice = await form('token=a&token=b');
+      const unknown = await form('token=a&client_secret=b');
+      const prototype = await form('token=a&__proto__=b');
+
+      expect([missing.status, twice.status, unknown.status, prototype.status]).toEqual([400, 400, 400, 400]);
+      expect(missing.body.message).toContain('token must be a string');
+      expect(twice.body.message).toContain('token must be a string');
+      expect(unknown.body.message).toContain('property client_secret should not exist');
+      expect(prototype.body).toMatchObject({ code: 'bad_request', message: 'The form must not hold a field named __proto__' });
     });
   });
 
