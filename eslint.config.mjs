@@ -12,7 +12,7 @@ const LAYERS = [
   ['audit', 'health'],
   ['signing-keys'],
   ['auth'],
-  ['account', 'admin', 'web'],
+  ['account', 'admin', 'oauth', 'web'],
   ['database'],
 ];
 

@@ -10,6 +10,7 @@ import { createValidationPipe } from './common/pipes/validation.pipe.js';
 import { CONFIG_NAMESPACES } from './config/validate-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { OAuthModule } from './oauth/oauth.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebModule } from './web/web.module.js';
 
@@ -29,6 +30,7 @@ import { WebModule } from './web/web.module.js';
     AccountModule,
     AuditModule,
     HealthModule,
+    OAuthModule,
     WebModule,
   ],
   providers: [

@@ -7,8 +7,10 @@ import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
 import { answerFrameworkError } from './common/filters/framework-errors.js';
 import { addErrorResponses } from './common/openapi/error-responses.js';
+import { acceptFormBodiesOnMarkedRoutes } from './common/http/form-body.js';
 import { SECURITY_HEADERS } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
+import { INTROSPECTION_CLIENT_SCHEME } from './oauth/decorators/client-authenticated.decorator.js';
 
 export interface CreateAppOptions {
   logger?: LogLevel[] | false;
@@ -37,14 +39,16 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   const config = app.get<AppConfig>(appConfig.KEY);
   // JSON only: a form, text/plain or multipart body (a cross-site "simple" request, sent without a
-  // CORS preflight) gets 415 before any route sees it.
+  // CORS preflight) gets 415 before any route sees it; only the routes marked FormBody() take a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  acceptFormBodiesOnMarkedRoutes(app.getHttpAdapter().getInstance());
 
   app.setGlobalPrefix('api', {
     exclude: [
       'health',
       'health/live',
       '.well-known/jwks.json',
+      '.well-known/oauth-authorization-server',
       '/',
       'verify-email',
       'reset-password',
@@ -82,8 +86,13 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .addTag('users', 'User administration (admin role)')
     .addTag('audit', 'Security events')
     .addTag('keys', 'Public signing keys and metadata for services that verify the tokens')
+    .addTag('oauth', 'Token introspection and authorization server metadata, for product services')
     .addTag('health')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'An introspection client: its id and secret (INTROSPECTION_CLIENTS)' },
+      INTROSPECTION_CLIENT_SCHEME,
+    )
     // Protected by default, as the API is: public routes opt out with `@Public()`.
     .addSecurityRequirements('bearer')
     .build();

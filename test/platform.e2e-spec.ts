@@ -23,7 +23,12 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/password/forgot',
   'POST /api/v1/auth/password/reset',
   'POST /api/v1/auth/email/change/confirm',
+  'GET /.well-known/jwks.json',
+  'GET /.well-known/oauth-authorization-server',
 ];
+
+/** Routes for product services, which authenticate as introspection clients (HTTP Basic) instead of with a token. */
+const CLIENT_ROUTES = ['POST /api/v1/oauth/introspect'];
 
 describe('platform (e2e)', () => {
   let test: TestApp;
@@ -100,6 +105,7 @@ describe('platform (e2e)', () => {
       expect(routes.sort()).toEqual(
         [
           ...PUBLIC_ROUTES,
+          ...CLIENT_ROUTES,
           'POST /api/v1/auth/logout',
           'POST /api/v1/auth/logout-all',
           'GET /api/v1/auth/me',
@@ -143,12 +149,19 @@ describe('platform (e2e)', () => {
           const route = `${method.toUpperCase()} ${path}`;
           const url = path.replace(/\{[a-z]+\}/g, '00000000-0000-4000-8000-000000000000');
           const isPublic = PUBLIC_ROUTES.includes(route);
+          const isClientRoute = CLIENT_ROUTES.includes(route);
 
-          const response = await test.http[method as 'get' | 'post' | 'patch' | 'delete'](url).send({});
+          const call = test.http[method as 'get' | 'post' | 'patch' | 'delete'](url);
+          // A client route takes a form: sent as JSON, it would answer 415 before authenticating anyone.
+          const response = isClientRoute ? await call.type('form').send({ token: 'x' }) : await call.send({});
 
           if (isPublic) {
             expect(response.status, route).not.toBe(401);
             expect(operation.security, route).toEqual([{}]);
+          } else if (isClientRoute) {
+            expect(response.status, route).toBe(401);
+            expect(response.body.code, route).toBe('client_unauthorized');
+            expect(operation.security, route).toEqual([{ 'introspection-client': [] }]);
           } else {
             expect(response.status, route).toBe(401);
             expect(operation.security, route).toBeUndefined();

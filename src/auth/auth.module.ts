@@ -8,6 +8,7 @@ import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { GlobalRateLimitGuard, RouteRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { UsersModule } from '../users/users.module.js';
+import { AccessTokenVerifier } from './access-token-verifier.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -52,6 +53,7 @@ import { VerifiedTokens } from './verified-tokens.js';
   controllers: [AuthController],
   providers: [
     AuthService,
+    AccessTokenVerifier,
     SessionsService,
     SessionRepository,
     SessionRotationService,
@@ -71,6 +73,6 @@ import { VerifiedTokens } from './verified-tokens.js';
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
   ],
-  exports: [SessionsService, PasswordService, OneTimeTokensService, RefreshCookieService],
+  exports: [SessionsService, AccessTokenVerifier, PasswordService, OneTimeTokensService, RefreshCookieService],
 })
 export class AuthModule {}

@@ -23,6 +23,12 @@ const IDENTITY_SQL = `
   FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
 
+/** The live session's current refresh token (its hash, when it was issued, when it runs out), with its active user. */
+const REFRESH_STATE_SQL = `
+  SELECT ${userColumns('u')}, s.refresh_token_hash, s.last_used_at, s.expires_at
+  FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
+
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current
  * one (the row lock makes concurrent rotations of one token serialise, and all but the first match
@@ -92,6 +98,16 @@ export type NewSession = Pick<
   'id' | 'userId' | 'refreshTokenHash' | 'userAgent' | 'ip' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'absoluteExpiresAt'
 >;
 
+/** A live session's current refresh token, as introspection reports it. */
+export interface RefreshTokenState {
+  user: User;
+  refreshTokenHash: string;
+  /** The last login or rotation: when the current refresh token was issued. */
+  issuedAt: Date;
+  /** When the token runs out unused: the idle deadline, capped by the session's absolute end. */
+  expiresAt: Date;
+}
+
 /** One rotation of a session's refresh token: the presented token's hash, and what replaces it. */
 export interface Rotation {
   sessionId: string;
@@ -118,6 +134,21 @@ export class SessionRepository {
     const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, now]);
     const row = rows[0];
     return row ? { user: userFromRow(row), expiresAt: row.expires_at } : null;
+  }
+
+  /** Reads the live session's refresh-token state, without a lock or a write; null when it has ended or the user is disabled or gone. */
+  async findRefreshState(sessionId: string, now: Date): Promise<RefreshTokenState | null> {
+    const rows: Array<UserRow & { refresh_token_hash: string; last_used_at: Date; expires_at: Date }> =
+      await this.dataSource.query(REFRESH_STATE_SQL, [sessionId, now]);
+    const row = rows[0];
+    return row
+      ? {
+          user: userFromRow(row),
+          refreshTokenHash: row.refresh_token_hash,
+          issuedAt: row.last_used_at,
+          expiresAt: row.expires_at,
+        }
+      : null;
   }
 
   /** Rotates when the presented token is the current one; undefined when it is not (or the session is not live). */

@@ -13,7 +13,7 @@ import type { TokenResponseDto } from './dto/token-response.dto.js';
 import type { Session, SessionEndReason } from './entities/session.entity.js';
 import { IdentityCache } from './identity-cache.js';
 import { spendOneTimeTokens } from './one-time-tokens.service.js';
-import { idleDeadline, SessionRepository } from './session.repository.js';
+import { idleDeadline, SessionRepository, type RefreshTokenState } from './session.repository.js';
 import { TokensService } from './tokens.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,6 +63,26 @@ export class SessionsService {
     const identity: AuthUser = { sessionId, user: found.user };
     this.cache.set(identity, found.expiresAt, mark);
     return identity;
+  }
+
+  /** As findIdentity, read from the database now, past the identity cache: for an answer another service acts on. */
+  async findIdentityNow(sessionId: string, userId: string): Promise<AuthUser | null> {
+    if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
+    const found = await this.sessions.findIdentity(sessionId, new Date());
+    return found && found.user.id === userId ? { sessionId, user: found.user } : null;
+  }
+
+  /**
+   * The session whose current refresh token this is, when that session is live and its user active;
+   * null for anything else (a spent token included). Only reads: nothing is rotated, counted or ended.
+   */
+  async findByRefreshToken(refreshToken: string): Promise<(RefreshTokenState & { sessionId: string }) | null> {
+    const presented = this.tokens.readRefreshToken(refreshToken);
+    if (!presented) return null;
+    const state = await this.sessions.findRefreshState(presented.sessionId, new Date());
+    return state && this.tokens.sameHash(state.refreshTokenHash, presented.hash)
+      ? { ...state, sessionId: presented.sessionId }
+      : null;
   }
 
   listActive(userId: string): Promise<Session[]> {

@@ -10,7 +10,7 @@ import { readEnv, toSeconds } from './env.js';
 
 const MIN_SECRET_LENGTH = 32;
 /** Values copied from documentation instead of generated: "change-me", "paste the output of openssl rand…". */
-const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|paste|openssl|^secret$/i;
+export const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|paste|openssl|^secret$/i;
 
 /** Algorithms access tokens may be signed with; jsonwebtoken 9 (under passport-jwt) has no EdDSA. */
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256', 'HS256'] as const;

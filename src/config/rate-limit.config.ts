@@ -12,8 +12,8 @@ export interface Limit {
 export const RATE_LIMIT_RULES = ['login', 'register', 'refresh', 'forgot', 'verify'] as const;
 export type RateLimitRule = (typeof RATE_LIMIT_RULES)[number];
 
-const LIMIT = /^\s*\d+\s*\/\s*\d+\s*[smhd]?\s*$/;
-const limitMessage = (name: string) => `${name} must be a count per duration, such as 10/1m or 300/60s`;
+export const LIMIT = /^\s*\d+\s*\/\s*\d+\s*[smhd]?\s*$/;
+export const limitMessage = (name: string) => `${name} must be a count per duration, such as 10/1m or 300/60s`;
 
 /** `10/15m` → 10 requests per 15 minutes. */
 export function parseLimit(text: string): Limit {

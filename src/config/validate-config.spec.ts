@@ -10,7 +10,7 @@ describe(validateConfig.name, () => {
   beforeEach(() => {
     for (const key of Object.keys(process.env)) {
       if (
-        /^(NODE_ENV|PORT|HOST|DATA_DIR|DATABASE_|JWT_|BCRYPT_|ADMIN_|SESSION_|SMTP_URL|MAIL_|APP_URL|RATE_LIMIT|LOCKOUT_|REDIS_|DOCS_ENABLED)/.test(
+        /^(NODE_ENV|PORT|HOST|DATA_DIR|DATABASE_|JWT_|BCRYPT_|ADMIN_|SESSION_|SMTP_URL|MAIL_|APP_URL|RATE_LIMIT|LOCKOUT_|REDIS_|DOCS_ENABLED|INTROSPECTION_|PUBLIC_URL)/.test(
           key,
         )
       ) {
@@ -43,6 +43,7 @@ describe(validateConfig.name, () => {
       ADMIN_EMAIL: 'admin@example.com',
       MAIL_FROM: 'a@b.c\r\nBcc: x@y.z',
       RATE_LIMIT: 'maybe',
+      INTROSPECTION_CLIENTS: 'billing:change-me-change-me-change-me-change-me',
     });
 
     let error: unknown;
@@ -64,6 +65,7 @@ describe(validateConfig.name, () => {
       expect.stringMatching(/^APP_URL is required when NODE_ENV=production/),
       expect.stringMatching(/^SMTP_URL is required when NODE_ENV=production/),
       expect.stringMatching(/^RATE_LIMIT: /),
+      'INTROSPECTION_CLIENTS: client 1 (billing): the secret is a placeholder; generate one (openssl rand -hex 32)',
     ]);
     expect((error as Error).message).toBe(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   });

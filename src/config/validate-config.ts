@@ -3,10 +3,11 @@ import { authConfig } from './auth.config.js';
 import { ConfigError } from './config-error.js';
 import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
+import { oauthConfig } from './oauth.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
-export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig];
+export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig];
 
 /**
  * Reads every namespace once before the app is built and throws one `ConfigError` listing every

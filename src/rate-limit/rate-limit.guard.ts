@@ -1,6 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+import { SERVICE_CLIENT_ROUTE_KEY, serviceClientOf } from './service-client.js';
 
 /** The per-account throttler's key each request was counted under, so that a refusal can give the hit back. */
 const accountHits = new WeakMap<object, string>();
@@ -29,6 +30,29 @@ abstract class RateLimitGuard extends ThrottlerGuard {
 @Injectable()
 export class GlobalRateLimitGuard extends RateLimitGuard {
   protected readonly applies = ['global'];
+
+  /** A service-client route counts the limit itself, once it knows whether the caller is a client. */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const route = [context.getHandler(), context.getClass()];
+    return Promise.resolve(this.reflector.getAllAndOverride<boolean | undefined>(SERVICE_CLIENT_ROUTE_KEY, route) === true);
+  }
+}
+
+/**
+ * Called by the guard of a service-client route after it has tried the client's credentials: an
+ * authenticated client is counted on its own (generous) counter and never on its address's, so a
+ * busy service is not held by limits meant for people; any other request counts against the global
+ * per-address limit, as on every route, so client secrets cannot be guessed faster than that.
+ */
+@Injectable()
+export class ServiceClientRateLimitGuard extends RateLimitGuard {
+  protected readonly applies = ['global', 'client'];
+
+  protected override handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const client = serviceClientOf(props.context.switchToHttp().getRequest<object>());
+    if (props.throttler.name !== (client === undefined ? 'global' : 'client')) return Promise.resolve(true);
+    return super.handleRequest(props);
+  }
 }
 
 /** Runs after authentication, so a route's per-account limit can count the signed-in caller. */

@@ -3,13 +3,16 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { authUserOf } from '../common/request/current-user.decorator.js';
+import { oauthConfig, type OAuthConfig } from '../config/oauth.config.js';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
 import { LoginLockoutService } from './login-lockout.service.js';
 import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
+import { ServiceClientRateLimitGuard } from './rate-limit.guard.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 import { RedisFallbackService } from './redis-fallback.service.js';
 import { RedisModule } from './redis.module.js';
 import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
+import { serviceClientOf } from './service-client.js';
 
 /** The account a request targets: the email in its body, or the caller. (Refreshes: see auth's RefreshLimitInterceptor.) */
 export function targetAccount(request: FastifyRequest): string | undefined {
@@ -19,7 +22,7 @@ export function targetAccount(request: FastifyRequest): string | undefined {
   return userId ? `user:${userId}` : undefined;
 }
 
-function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
+function throttlers(config: RateLimitConfig, oauth: OAuthConfig): ThrottlerOptions[] {
   const ruleOf = (context: ExecutionContext) =>
     Reflect.getMetadata(RATE_LIMIT_RULE_KEY, context.getHandler()) as RateLimitRule | undefined;
   const limitOf = (context: ExecutionContext, scope: 'ip' | 'account'): Limit => config.rules[ruleOf(context)!][scope];
@@ -31,6 +34,14 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
       limit: config.global.limit,
       ttl: config.global.ttl,
       generateKey: (_context, tracker) => `global:${tracker}`,
+    },
+    // Per service client, on service-client routes only (ServiceClientRateLimitGuard).
+    {
+      name: 'client',
+      limit: oauth.introspectionRateLimit.limit,
+      ttl: oauth.introspectionRateLimit.ttl,
+      getTracker: (req) => serviceClientOf(req) ?? '',
+      generateKey: (_context, tracker) => `client:${tracker}`,
     },
     {
       name: 'ip',
@@ -59,16 +70,21 @@ function throttlers(config: RateLimitConfig): ThrottlerOptions[] {
     RedisModule,
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
-      inject: [rateLimitConfig.KEY, RedisFallbackService],
-      useFactory: (config: RateLimitConfig, redis: RedisFallbackService) => ({
-        throttlers: throttlers(config),
+      inject: [rateLimitConfig.KEY, oauthConfig.KEY, RedisFallbackService],
+      useFactory: (config: RateLimitConfig, oauth: OAuthConfig, redis: RedisFallbackService) => ({
+        throttlers: throttlers(config, oauth),
         skipIf: () => !config.enabled,
         setHeaders: false,
         storage: new RateLimitStorage(redis, config.redisPrefix),
       }),
     }),
   ],
-  providers: [LoginLockoutService, RefusalRefundInterceptor, { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor }],
-  exports: [LoginLockoutService, RefusalRefundInterceptor, RedisModule, ThrottlerModule],
+  providers: [
+    LoginLockoutService,
+    RefusalRefundInterceptor,
+    ServiceClientRateLimitGuard,
+    { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor },
+  ],
+  exports: [LoginLockoutService, RefusalRefundInterceptor, ServiceClientRateLimitGuard, RedisModule, ThrottlerModule],
 })
 export class RateLimitModule {}

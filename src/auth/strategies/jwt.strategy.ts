@@ -4,36 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { ApiException } from '../../common/errors/api.exception.js';
 import type { AuthUser } from '../../common/request/auth-user.js';
-import { authConfig, SIGNING_ALGORITHMS, type AuthConfig } from '../../config/auth.config.js';
-import { CLOCK_TOLERANCE_SECONDS, SigningKeysService } from '../../signing-keys/signing-keys.service.js';
+import { authConfig, type AuthConfig } from '../../config/auth.config.js';
+import { SigningKeysService } from '../../signing-keys/signing-keys.service.js';
+import { accessClaims, accessHeader, accessTokenVerifyOptions } from '../access-token.js';
 import { SessionsService } from '../sessions.service.js';
 import { VerifiedTokens, type VerifiedClaims } from '../verified-tokens.js';
 
 /** `Bearer <jwt>`, the scheme in any case (RFC 7235 §2.1); no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
-
-/** Header fields that would point the verifier at a key of the sender's choosing: a token carrying one is refused. */
-const KEY_POINTERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', 'crit'];
-
-/** The header of a token this service may have signed: a `kid` and an `alg`, no key pointer, no other type. */
-interface AccessHeader {
-  kid: string;
-  alg: string;
-}
-
-function accessHeader(token: string): AccessHeader | null {
-  try {
-    const fields = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-    if (fields.typ !== undefined && fields.typ !== 'JWT') return null;
-    if (KEY_POINTERS.some((field) => field in fields)) return null;
-    return typeof fields.kid === 'string' && typeof fields.alg === 'string' ? { kid: fields.kid, alg: fields.alg } : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The access token of an `Authorization: Bearer` header; null when there is none, or its header is not one of ours. */
 function bearerToken(request: FastifyRequest): string | null {
@@ -44,14 +22,6 @@ function bearerToken(request: FastifyRequest): string | null {
 
 /** The token each request presents, read from its header once, in `authenticate`. */
 const presented = new WeakMap<object, string>();
-
-interface AccessPayload {
-  sub?: unknown;
-  sid?: unknown;
-  jti?: unknown;
-  exp?: unknown;
-  iat?: unknown;
-}
 
 /**
  * Decides every request that needs a bearer token. A token seen before is looked up in VerifiedTokens
@@ -67,6 +37,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly keys: SigningKeysService,
     @Inject(authConfig.KEY) config: AuthConfig,
   ) {
+    const verify = accessTokenVerifyOptions(config.jwt);
     super({
       passReqToCallback: true,
       jwtFromRequest: (request: object) => presented.get(request) ?? null,
@@ -81,11 +52,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
           (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
         );
       },
-      algorithms: [...SIGNING_ALGORITHMS],
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
+      // passport-jwt replaces these of jsonWebTokenOptions with its own top-level options.
+      algorithms: verify.algorithms,
+      issuer: verify.issuer,
+      audience: verify.audience,
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
+      jsonWebTokenOptions: verify,
     });
   }
 
@@ -107,18 +79,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Called by passport-jwt once the signature and the registered claims check out. */
-  async validate(request: object, payload: AccessPayload): Promise<AuthUser> {
-    const { sub, sid, jti, exp, iat } = payload;
-    if (
-      typeof sub !== 'string' ||
-      typeof sid !== 'string' ||
-      typeof jti !== 'string' ||
-      typeof exp !== 'number' ||
-      typeof iat !== 'number'
-    ) {
-      throw new ApiException('token_invalid', 'Invalid access token');
-    }
-    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new ApiException('token_invalid', 'Invalid access token');
+  async validate(request: object, payload: Record<string, unknown>): Promise<AuthUser> {
+    const verified = accessClaims(payload);
+    if (!verified) throw new ApiException('token_invalid', 'Invalid access token');
+    const { sub, sid, exp } = verified;
     const claims = { sub, sid, exp, kid: accessHeader(presented.get(request)!)!.kid };
     const identity = await this.identify(claims);
     this.verified.remember(presented.get(request)!, claims);

@@ -35,6 +35,10 @@ export const ERROR_CODES = {
     status: 401,
     description: 'Cookie mode without a refresh cookie (signed out, or the cookie has run out)',
   },
+  client_unauthorized: {
+    status: 401,
+    description: 'The introspection client is unknown or its secret is wrong (send them as HTTP Basic credentials)',
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },

@@ -73,6 +73,13 @@ describe(AllExceptionsFilter.name, () => {
     expect(capture(new ConflictException()).headers['www-authenticate']).toBeUndefined();
   });
 
+  it('should challenge a refused introspection client with the Basic scheme', () => {
+    const sent = capture(new ApiException('client_unauthorized', 'Unknown client or wrong secret'));
+
+    expect(sent.status).toBe(401);
+    expect(sent.headers['www-authenticate']).toBe('Basic realm="introspection"');
+  });
+
   it('should hide an unexpected error behind a bare 500 with a request id, and log it', () => {
     const log = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
 

@@ -123,6 +123,8 @@ const REDIS_MESSAGE = /The client is (offline|closed)|Socket closed unexpectedly
 const TOKEN_ERRORS = new Set<ErrorCode>(['token_invalid', 'token_expired', 'session_ended']);
 
 function challenge(body: ErrorBody): string {
+  // Introspection clients are services, authenticated with HTTP Basic (RFC 6749 §2.3.1), not bearer tokens.
+  if (body.code === 'client_unauthorized') return 'Basic realm="introspection"';
   if (!TOKEN_ERRORS.has(body.code)) return 'Bearer realm="api"';
   // A quoted-string may not hold a bare quote or backslash: they become an apostrophe and go.
   const description = (Array.isArray(body.message) ? body.message.join('; ') : body.message)
