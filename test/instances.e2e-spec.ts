@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseNotifications, LISTENER_APPLICATION_NAME } from '../src/common/database/notifications.js';
+import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
 import { bearer, login, PASSWORD, registerUser, type TokenBody } from './support/factories.js';
+import { decodeJwt } from './support/jwt.js';
 import { createTestDatabase, startTestApp, withAdminClient, type TestApp, type TestDatabase } from './support/test-app.js';
 
 const ADMIN_EMAIL = 'root@example.com';
@@ -114,5 +116,20 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances on one database (e2e, 
     expect((await me(b, accessToken)).status).toBe(200);
     await a.http.post('/api/v1/auth/logout').set(bearer(accessToken)).expect(204);
     await expect.poll(async () => (await me(b, accessToken)).status, SOON).toBe(401);
+  });
+
+  it('should refuse on B at once the tokens of a key revoked through A, though B verified and remembered them', async () => {
+    const user = await registerUser(a);
+    expect((await me(b, user.accessToken)).status).toBe(200);
+    const leaked = decodeJwt(user.accessToken).header.kid as string;
+
+    await a.http.post(`/api/v1/signing-keys/${leaked}/revoke`).set(bearer(admin.accessToken)).expect(204);
+
+    await expect.poll(async () => (await me(b, user.accessToken)).status, SOON).toBe(401);
+    // B signs with the key A made in its place, at once.
+    const fromB = await login(b, user.email);
+    expect(decodeJwt(fromB.accessToken).header.kid).not.toBe(leaked);
+    expect(decodeJwt(fromB.accessToken).header.kid).toBe(b.app.get(SigningKeysService).signer().kid);
+    expect(a.app.get(SigningKeysService).signer().kid).toBe(b.app.get(SigningKeysService).signer().kid);
   });
 });

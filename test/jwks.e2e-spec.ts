@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../src/audit/audit.service.js';
+import { DatabaseNotifications } from '../src/common/database/notifications.js';
 import { authConfig, type AuthConfig } from '../src/config/auth.config.js';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -260,7 +261,16 @@ describe('signing keys across restarts (e2e)', () => {
         const dataSource = test.app.get(DataSource);
         const config = test.app.get<AuthConfig>(authConfig.KEY);
         await dataSource.query('DELETE FROM signing_keys');
-        const starts = Array.from({ length: 4 }, () => new SigningKeysService(dataSource, config, test.app.get(AuditService)));
+        const starts = Array.from(
+          { length: 4 },
+          () =>
+            new SigningKeysService(
+              dataSource,
+              config,
+              test.app.get(AuditService),
+              new DatabaseNotifications(dataSource, { shared: false }),
+            ),
+        );
 
         await Promise.all(starts.map((keys) => keys.onModuleInit()));
 

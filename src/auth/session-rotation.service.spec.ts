@@ -86,13 +86,14 @@ describe(SessionRotationService.name, () => {
     const config = authConfigWith(10);
     jwt = new JwtService({ signOptions: { expiresIn: ACCESS_TTL } });
     const audit = new AuditService(dataSource);
-    keys = new SigningKeysService(dataSource, config, audit);
+    // Embedded, as the app builds it there: one instance, nothing to notify.
+    const notifications = new DatabaseNotifications(dataSource, { shared: false });
+    keys = new SigningKeysService(dataSource, config, audit, notifications);
     await keys.onModuleInit();
     tokens = new TokensService(jwt, keys, config);
     const repository = new SessionRepository(dataSource);
     const events = new UserEvents();
-    // Embedded, as the app builds it there: one instance, nothing to notify.
-    const cache = new IdentityCache(config, dataSource, events, new DatabaseNotifications(dataSource, { shared: false }));
+    const cache = new IdentityCache(config, dataSource, events, notifications);
     const users = new UsersService(dataSource.getRepository(User), dataSource, events);
     sessions = new SessionsService(dataSource, repository, tokens, cache, users, audit, config);
     rotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, config);

@@ -4,6 +4,7 @@ import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { SealedBox } from '../common/crypto/sealed-box.js';
+import { DatabaseNotifications } from '../common/database/notifications.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { authConfig, type AuthConfig, type SigningAlgorithm } from '../config/auth.config.js';
@@ -19,6 +20,8 @@ const KEYS_LOCK = "hashtext('auth-service:signing-keys')";
 const RELOAD_ON_MISS_MS = 1000;
 /** The longest an instance goes without re-reading the keys. */
 const MAX_RELOAD_INTERVAL_MS = 60_000;
+/** Every change of the keys is announced here, so every instance re-reads them at once. */
+const CHANNEL = 'auth_signing_keys';
 
 /** A key as this instance holds it, ready to sign or verify. */
 interface LoadedKey {
@@ -57,7 +60,8 @@ export interface KeyChangeActor {
  * The keys that sign and verify access tokens, kept in the database so every instance signs with the
  * same current key. Keys are announced (published in the JWKS) JWKS_MAX_AGE before they sign, and a
  * replaced key stays published until the last token it signed has expired. Each instance re-reads the
- * table regularly, and at once when a token names a key it does not know.
+ * table when another announces a change (Postgres NOTIFY, on commit), regularly, and when a token
+ * names a key it does not know.
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
@@ -72,9 +76,16 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(authConfig.KEY) config: AuthConfig,
     private readonly audit: AuditService,
+    private readonly notifications: DatabaseNotifications,
   ) {
     this.jwt = config.jwt;
     this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/signing-keys');
+    // A change elsewhere, or notifications possibly missed: read the keys again.
+    const reread = () =>
+      void this.reload().catch((error: unknown) =>
+        this.logger.warn(`Could not re-read the signing keys: ${(error as Error).message}`),
+      );
+    notifications.listen(CHANNEL, { message: reread, reset: reread });
   }
 
   async onModuleInit(): Promise<void> {
@@ -165,7 +176,10 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       const rows = await loadRows(manager);
       const current = signingKeyAt(rows, now);
       const pending = rows.filter((row) => row.signsFrom > now && row !== current).map((row) => row.kid);
-      if (pending.length > 0) await manager.query('UPDATE signing_keys SET revoked_at = $2 WHERE kid = ANY($1)', [pending, now]);
+      if (pending.length > 0) {
+        await manager.query('UPDATE signing_keys SET revoked_at = $2 WHERE kid = ANY($1)', [pending, now]);
+        this.notifications.notify(manager, CHANNEL, 'revoked');
+      }
       for (const kid of pending) await this.audit.record(manager, revokedEvent(kid, actor, 'replaced before it signed'));
       const signsFrom = options.immediately ? now : new Date(now.getTime() + this.jwt.jwksMaxAge * 1000);
       await this.insert(manager, material, signsFrom, options.pem ? 'imported' : 'generated', actor);
@@ -189,6 +203,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
         [kid, now],
       );
       if (revoked === 0) throw new ApiException('not_found', 'No such signing key');
+      this.notifications.notify(manager, CHANNEL, 'revoked');
       await this.audit.record(manager, revokedEvent(kid, actor, 'revoked'));
       // A fresh key, never an older one brought back: it may have left the verifiers' caches long ago.
       if (wasSigning) await this.insert(manager, generateKey(this.jwt.algorithm), now, 'generated', actor);
@@ -244,6 +259,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
         signsFrom,
       ],
     );
+    this.notifications.notify(manager, CHANNEL, 'created');
     await this.audit.record(manager, {
       type: 'signing_key_created',
       userId: actor.userId,
