@@ -36,7 +36,7 @@ describe('what the log says during a database outage (e2e)', () => {
       .toBe(1);
 
     const outageLines = lines.filter((line) => /database|unavailable/i.test(line));
-    expect(outageLines).toHaveLength(2);
+    expect(outageLines, JSON.stringify(outageLines)).toHaveLength(2);
     expect(outageLines[0]).toMatch(/^database unreachable: \S/);
     expect(outageLines[1]).toBe('database reachable again');
   });

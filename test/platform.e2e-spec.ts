@@ -15,7 +15,6 @@ type OpenApi = {
 const PUBLIC_ROUTES = [
   'GET /health',
   'GET /health/live',
-  'GET /.well-known/jwks.json',
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',

@@ -80,10 +80,12 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.jwt = config.jwt;
     this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/signing-keys');
-    // A change elsewhere, or notifications possibly missed: read the keys again.
+    // A change elsewhere, or notifications possibly missed: read the keys again. When that fails the
+    // database is out (the health status logs that once); the listener's reset on reconnecting, or
+    // the next tick, reads them again.
     const reread = () =>
       void this.reload().catch((error: unknown) =>
-        this.logger.warn(`Could not re-read the signing keys: ${(error as Error).message}`),
+        this.logger.debug(`Could not re-read the signing keys: ${(error as Error).message}`),
       );
     notifications.listen(CHANNEL, { message: reread, reset: reread });
   }
@@ -237,7 +239,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       await this.reload();
       await this.ensure({ userId: null, channel: 'schedule' });
     } catch (error) {
-      this.logger.warn(`Could not re-read the signing keys: ${(error as Error).message}`);
+      this.logger.debug(`Could not re-read the signing keys: ${(error as Error).message}`);
     }
   }
 
