@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
@@ -7,7 +6,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { createValidationPipe } from './common/pipes/validation.pipe.js';
-import { CONFIG_NAMESPACES } from './config/validate-config.js';
+import { rootConfigModule } from './config/validate-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
@@ -16,13 +15,7 @@ import { WebModule } from './web/web.module.js';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({
-      isGlobal: true,
-      cache: true,
-      load: CONFIG_NAMESPACES,
-      // Tests set their environment explicitly; a developer's .env must not leak into them.
-      ignoreEnvFile: process.env.NODE_ENV === 'test',
-    }),
+    rootConfigModule(),
     DatabaseModule,
     AdminModule,
     UsersModule,

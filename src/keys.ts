@@ -11,10 +11,9 @@
  */
 import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
-import { CONFIG_NAMESPACES, validateConfig } from './config/validate-config.js';
+import { rootConfigModule, validateConfig } from './config/validate-config.js';
 import { appConfig } from './config/app.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -23,16 +22,7 @@ import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { SigningKeysService, type KeyChangeActor, type KeyView } from './signing-keys/signing-keys.service.js';
 
 @Module({
-  imports: [
-    ConfigModule.forRoot({
-      isGlobal: true,
-      cache: true,
-      load: CONFIG_NAMESPACES,
-      ignoreEnvFile: process.env.NODE_ENV === 'test',
-    }),
-    DatabaseModule,
-    SigningKeysModule,
-  ],
+  imports: [rootConfigModule(), DatabaseModule, SigningKeysModule],
 })
 class KeysCommandModule {}
 

@@ -1,3 +1,5 @@
+import { ConfigModule } from '@nestjs/config';
+import type { DynamicModule } from '@nestjs/common';
 import { appConfig } from './app.config.js';
 import { authConfig } from './auth.config.js';
 import { ConfigError } from './config-error.js';
@@ -8,6 +10,17 @@ import { rateLimitConfig } from './rate-limit.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
 export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig];
+
+/** The ConfigModule of every process (the app, the keys command): every namespace, global. */
+export function rootConfigModule(): Promise<DynamicModule> {
+  return ConfigModule.forRoot({
+    isGlobal: true,
+    cache: true,
+    load: CONFIG_NAMESPACES,
+    // Tests set their environment explicitly; a developer's .env must not leak into them.
+    ignoreEnvFile: process.env.NODE_ENV === 'test',
+  });
+}
 
 /**
  * Reads every namespace once before the app is built and throws one `ConfigError` listing every
