@@ -10,7 +10,7 @@
  *   revoke <kid>              emergency: the key's tokens are refused from now on; a new key signs at once
  */
 import 'reflect-metadata';
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
 import { rootConfigModule, validateConfig } from './config/validate-config.js';
@@ -22,7 +22,7 @@ import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { SigningKeysService, type KeyChangeActor, type KeyView } from './signing-keys/signing-keys.service.js';
 
 @Module({
-  imports: [rootConfigModule(), DatabaseModule, SigningKeysModule],
+  imports: [rootConfigModule(), DatabaseModule, SigningKeysModule.forCommand()],
 })
 class KeysCommandModule {}
 
@@ -49,13 +49,19 @@ if (!databaseConfig().url && (await EmbeddedPostgres.isInUse(appConfig().dataDir
   process.exit(1);
 }
 
-const context = await NestFactory.createApplicationContext(KeysCommandModule, { logger: ['warn', 'error'] });
-const keys = context.get(SigningKeysService);
-const show = (key: KeyView) =>
-  `${key.kid}  ${key.algorithm}  ${key.state.padEnd(8)}  signs from ${key.signsFrom.toISOString()}  ${key.source}${key.published ? '' : '  (not published)'}`;
+const describe = (keys: SigningKeysService, key: KeyView) =>
+  `${key.kid}  ${key.algorithm}  ${key.state.padEnd(8)}  signs from ${key.signsFrom.toISOString()}  ${key.source}` +
+  (key.published ? '' : '  (not published)') +
+  (keys.canOpen(key.kid) ? '' : '  (sealed under another JWT_SECRET)');
 let exitCode = 0;
+let context: INestApplicationContext | undefined;
 try {
-  if (command === 'rotate') print('new: ' + show(await keys.rotate(CLI, { immediately: now })));
+  context = await NestFactory.createApplicationContext(KeysCommandModule, { logger: ['warn', 'error'] });
+  const keys = context.get(SigningKeysService);
+  const show = (key: KeyView) => describe(keys, key);
+  // The deployment's algorithm is the signing key's, whatever JWT_ALGORITHM this shell has.
+  const algorithm = keys.list().find((key) => key.state === 'signing')?.algorithm;
+  if (command === 'rotate') print('new: ' + show(await keys.rotate(CLI, { immediately: now, algorithm })));
   if (command === 'import')
     print('new: ' + show(await keys.rotate(CLI, { immediately: now, pem: readFileSync(operand!, 'utf8') })));
   if (command === 'revoke') {
@@ -67,6 +73,6 @@ try {
   logger.error((error as Error).message);
   exitCode = 1;
 } finally {
-  await context.close();
+  await context?.close();
 }
 process.exit(exitCode);

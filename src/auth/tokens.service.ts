@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SealedBox } from '../common/crypto/sealed-box.js';
@@ -36,7 +36,7 @@ function tokenId(sessionId: string, generation: number): string {
 
 /** Issues token pairs (signs access tokens, mints and reads refresh tokens) and seals values kept in the database. */
 @Injectable()
-export class TokensService {
+export class TokensService implements OnModuleInit {
   private readonly box: SealedBox;
   private readonly accessTtl: number;
 
@@ -47,6 +47,11 @@ export class TokensService {
   ) {
     this.accessTtl = config.jwt.accessTtl;
     this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/sealed-successor');
+  }
+
+  /** The service does not start with a master secret that cannot open its signing key. */
+  onModuleInit(): void {
+    this.keys.assertCanSign();
   }
 
   /**

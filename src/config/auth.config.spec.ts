@@ -113,6 +113,7 @@ describe('authConfig', () => {
     [{ JWT_ALGORITHM: 'none' }, /JWT_ALGORITHM must be one of ES256, RS256, HS256/],
     [{ JWT_ALGORITHM: 'EdDSA' }, /JWT_ALGORITHM must be one of/],
     [{ JWT_KEY_ROTATION: 'often' }, /JWT_KEY_ROTATION must be a duration/],
+    [{ JWT_KEY_ROTATION: '1h' }, /JWT_KEY_ROTATION must be at least 1d/],
     [{ JWKS_MAX_AGE: '0' }, /JWKS_MAX_AGE must not be less than 1/],
     [{ ADMIN_EMAIL: 'admin@example.com' }, /ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
     [{ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough' }, /ADMIN_EMAIL must be an email address/],

@@ -16,6 +16,9 @@ export const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|example|placeholder|p
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256', 'HS256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
+/** The longest JWT_ACCESS_TTL allowed: a replaced signing key verifies its tokens this long. */
+export const MAX_ACCESS_TTL_SECONDS = 24 * 3600;
+
 class AuthEnv {
   /** The master secret: signing keys and other sealed values are encrypted under keys derived from it. */
   @IsOptional()
@@ -29,7 +32,7 @@ class AuthEnv {
   @IsOptional()
   @Transform(toSeconds)
   @IsInt({ message: 'JWT_KEY_ROTATION must be a duration such as 90d' })
-  @Min(60)
+  @Min(86400, { message: 'JWT_KEY_ROTATION must be at least 1d' })
   @Max(5 * 365 * 86400)
   JWT_KEY_ROTATION?: number;
 
@@ -43,7 +46,7 @@ class AuthEnv {
   @Transform(toSeconds)
   @IsInt({ message: 'JWT_ACCESS_TTL must be a duration such as 900, 900s or 15m' })
   @Min(10)
-  @Max(24 * 3600)
+  @Max(MAX_ACCESS_TTL_SECONDS)
   JWT_ACCESS_TTL: number = 900;
 
   @Transform(toSeconds)

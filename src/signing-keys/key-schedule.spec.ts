@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { dueRotation, liveKeysAt, nextKeyAt, signingKeyAt, type ScheduledKey } from './key-schedule.js';
 
 const at = (iso: string) => new Date(`2026-11-23T${iso}Z`);
-const key = (kid: string, signsFrom: string, algorithm = 'ES256'): ScheduledKey => ({
+const key = (kid: string, signsFrom: string, algorithm = 'ES256', revokedAt: string | null = null): ScheduledKey => ({
   kid,
   algorithm,
   signsFrom: at(signsFrom),
   createdAt: at(signsFrom),
+  revokedAt: revokedAt === null ? null : at(revokedAt),
 });
 
 describe('key schedule', () => {
@@ -32,6 +33,22 @@ describe('key schedule', () => {
     expect(liveKeysAt([first, second], at('10:30:00'), grace).map((k) => k.kid)).toEqual(['first', 'second']);
     expect(liveKeysAt([first, second], at('11:15:04'), grace).map((k) => k.kid)).toEqual(['first', 'second']);
     expect(liveKeysAt([first, second], at('11:15:05'), grace).map((k) => k.kid)).toEqual(['second']);
+  });
+
+  it('should not bring back a retired key when the key that replaced it is revoked', () => {
+    const revokedSecond = key('second', '11:00:00', 'ES256', '12:00:00');
+    const third = key('third', '12:00:00');
+
+    expect(liveKeysAt([first, revokedSecond, third], at('12:00:01'), 905).map((k) => k.kid)).toEqual(['third']);
+    expect(signingKeyAt([first, revokedSecond], at('12:00:01'))?.kid).toBe('first');
+  });
+
+  it('should not end a key’s turn with a next key revoked before it ever signed', () => {
+    const withdrawn = key('withdrawn', '11:00:00', 'ES256', '10:30:00');
+    const third = key('third', '12:00:00');
+
+    expect(liveKeysAt([first, withdrawn, third], at('12:10:00'), 905).map((k) => k.kid)).toEqual(['first', 'third']);
+    expect(nextKeyAt([first, withdrawn], at('10:45:00'))).toBeUndefined();
   });
 
   it('should make the first key at once, and nothing while a next key is announced', () => {

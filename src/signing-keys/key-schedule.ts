@@ -5,17 +5,20 @@ export interface ScheduledKey {
   /** The key signs from this moment until a newer key's `signsFrom`; it is published from its creation. */
   signsFrom: Date;
   createdAt: Date;
+  /** A revoked key is never used again, but if it signed before, it still ended its predecessor's turn. */
+  revokedAt: Date | null;
 }
 
 /**
- * The key that signs at `now`: the latest whose time has come. When none has come yet on this
- * clock (an instance whose clock is behind the one that made the first key), the earliest key:
+ * The key that signs at `now`: the latest unrevoked key whose time has come. When none has come yet
+ * on this clock (an instance whose clock is behind the one that made the first key), the earliest:
  * a clock a little behind delays a rotation here, it never leaves the service without a key.
  */
 export function signingKeyAt<K extends ScheduledKey>(keys: readonly K[], now: Date): K | undefined {
   let current: K | undefined;
   let earliest: K | undefined;
   for (const key of keys) {
+    if (key.revokedAt) continue;
     if (!earliest || later(earliest, key)) earliest = key;
     if (key.signsFrom > now) continue;
     if (!current || later(key, current)) current = key;
@@ -25,16 +28,20 @@ export function signingKeyAt<K extends ScheduledKey>(keys: readonly K[], now: Da
 
 /**
  * The keys tokens may still carry at `now`: the signing key, the keys announced to sign later, and
- * each older key until `graceSeconds` (the access-token lifetime plus clock tolerance) after the
- * key that replaced it began to sign, when the last token it signed has expired.
+ * each older key until `graceSeconds` after a newer key began to sign (its last token has expired by
+ * then). A newer key that signed and was revoked later still ended the older key's turn: revoking a
+ * key never brings back the one it replaced. Revoked keys are never live.
  */
 export function liveKeysAt<K extends ScheduledKey>(keys: readonly K[], now: Date, graceSeconds: number): K[] {
   const current = signingKeyAt(keys, now);
-  if (!current) return [...keys];
+  const starts = keys
+    .filter((key) => key.signsFrom <= now && signed(key))
+    .sort((a, b) => a.signsFrom.getTime() - b.signsFrom.getTime() || a.createdAt.getTime() - b.createdAt.getTime());
   return keys.filter((key) => {
+    if (key.revokedAt) return false;
     if (key === current || key.signsFrom > now) return true;
-    const retiredAt = replacedAt(keys, key, now);
-    return retiredAt === undefined || now.getTime() < retiredAt.getTime() + graceSeconds * 1000;
+    const replacedBy = starts.find((other) => later(other, key));
+    return !replacedBy || now.getTime() < replacedBy.signsFrom.getTime() + graceSeconds * 1000;
   });
 }
 
@@ -42,7 +49,7 @@ export function liveKeysAt<K extends ScheduledKey>(keys: readonly K[], now: Date
 export function nextKeyAt<K extends ScheduledKey>(keys: readonly K[], now: Date): K | undefined {
   const current = signingKeyAt(keys, now);
   return keys
-    .filter((key) => key !== current && key.signsFrom > now)
+    .filter((key) => !key.revokedAt && key !== current && key.signsFrom > now)
     .sort((a, b) => a.signsFrom.getTime() - b.signsFrom.getTime())[0];
 }
 
@@ -67,16 +74,11 @@ export function dueRotation(
   return scheduled > earliest ? scheduled : earliest;
 }
 
-function later(a: ScheduledKey, b: ScheduledKey): boolean {
-  return a.signsFrom > b.signsFrom || (a.signsFrom.getTime() === b.signsFrom.getTime() && a.createdAt > b.createdAt);
+/** Whether the key ever signed: it was not revoked before its time came. */
+function signed(key: ScheduledKey): boolean {
+  return !key.revokedAt || key.revokedAt > key.signsFrom;
 }
 
-/** When the first key newer than `key` began to sign (at or before `now`). */
-function replacedAt(keys: readonly ScheduledKey[], key: ScheduledKey, now: Date): Date | undefined {
-  let at: Date | undefined;
-  for (const other of keys) {
-    if (other === key || !later(other, key) || other.signsFrom > now) continue;
-    if (!at || other.signsFrom < at) at = other.signsFrom;
-  }
-  return at;
+function later(a: ScheduledKey, b: ScheduledKey): boolean {
+  return a.signsFrom > b.signsFrom || (a.signsFrom.getTime() === b.signsFrom.getTime() && a.createdAt > b.createdAt);
 }

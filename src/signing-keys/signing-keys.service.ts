@@ -1,15 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { SealedBox } from '../common/crypto/sealed-box.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { ClientInfo } from '../common/request/client-info.js';
-import { authConfig, type AuthConfig, type SigningAlgorithm } from '../config/auth.config.js';
+import { authConfig, MAX_ACCESS_TTL_SECONDS, type AuthConfig, type SigningAlgorithm } from '../config/auth.config.js';
 import { SigningKey, type SigningKeySource } from './entities/signing-key.entity.js';
-import { dueRotation, liveKeysAt, signingKeyAt } from './key-schedule.js';
+import { dueRotation, liveKeysAt, nextKeyAt, signingKeyAt } from './key-schedule.js';
 import { generateKey, importPemKey, signingKeyObject, verifyingKeyObject, type KeyMaterial } from './key-material.js';
 
 /** Seconds of clock difference tolerated on exp, nbf and iat, here and in the JWT strategy. */
@@ -22,15 +22,25 @@ const RELOAD_ON_MISS_MS = 1000;
 const MAX_RELOAD_INTERVAL_MS = 60_000;
 /** Every change of the keys is announced here, so every instance re-reads them at once. */
 const CHANNEL = 'auth_signing_keys';
+/**
+ * How long a replaced key keeps verifying: the longest access-token lifetime allowed, whatever
+ * JWT_ACCESS_TTL is now, so lowering it (or instances that disagree on it) never cuts tokens already out.
+ */
+const RETIRED_KEY_GRACE_SECONDS = MAX_ACCESS_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS;
 
-/** A key as this instance holds it, ready to sign or verify. */
+/** A key as this instance holds it: its row, and the key objects once it was needed. */
 interface LoadedKey {
   kid: string;
   algorithm: SigningAlgorithm;
   source: SigningKeySource;
   createdAt: Date;
   signsFrom: Date;
+  revokedAt: Date | null;
   publicJwk: JsonWebKey | null;
+  privateKeySealed: string;
+}
+
+interface KeyObjects {
   verifyKey: KeyObject | null;
   /** Null when the master secret does not open it (it was sealed under another JWT_SECRET). */
   signKey: KeyObject | null;
@@ -48,6 +58,13 @@ export interface KeyView {
   createdAt: Date;
   signsFrom: Date;
 }
+
+/**
+ * Provide `true` under this token in a process that only manages the keys (the keys command): it
+ * makes a first key when there is none, but keeps no schedule and never acts on its own
+ * JWT_ALGORITHM, which may not be the deployment's.
+ */
+export const KEYS_COMMAND = Symbol('KEYS_COMMAND');
 
 /** Who asked for a key change, for the audit log. */
 export interface KeyChangeActor {
@@ -68,7 +85,12 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SigningKeysService.name);
   private readonly box: SealedBox;
   private readonly jwt: AuthConfig['jwt'];
+  /** Every key row, revoked ones included: a revoked key that signed still ended its predecessor's turn. */
   private keys: LoadedKey[] = [];
+  /** Key objects by kid, built when first needed (a kid's key never changes). */
+  private readonly objects = new Map<string, KeyObjects>();
+  /** The live keys, worked out at most once a second and on every re-read. */
+  private liveMemo: { second: number; keys: LoadedKey[] } | undefined;
   private lastReload = 0;
   private timer?: NodeJS.Timeout;
 
@@ -77,6 +99,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     @Inject(authConfig.KEY) config: AuthConfig,
     private readonly audit: AuditService,
     private readonly notifications: DatabaseNotifications,
+    @Optional() @Inject(KEYS_COMMAND) private readonly command: boolean = false,
   ) {
     this.jwt = config.jwt;
     this.box = new SealedBox(config.jwt.masterSecret, 'auth-service/signing-keys');
@@ -91,18 +114,40 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.ensure({ userId: null, channel: 'start' });
-    const current = this.current();
-    if (!current.signKey) {
-      throw new Error(
-        `JWT_SECRET does not open the current signing key ${current.kid}: it was sealed under another secret. ` +
-          'Start with the JWT_SECRET it was made with, or replace the key: npm run keys -- revoke ' +
-          `${current.kid} (see "Signing keys" in the README).`,
-      );
+    if (this.command) {
+      await this.reload();
+      if (this.keys.some((key) => !key.revokedAt)) return;
     }
+    await this.ensure({ userId: null, channel: this.command ? 'cli' : 'start' });
+    if (this.command) return;
     const interval = Math.min(MAX_RELOAD_INTERVAL_MS, (this.jwt.jwksMaxAge * 1000) / 2);
     this.timer = setInterval(() => void this.tick(), interval);
     this.timer.unref();
+  }
+
+  /**
+   * For the service's start: fails unless this JWT_SECRET opens the signing key. (The keys command
+   * skips it: revoking such a key is how an operator recovers from a lost secret.)
+   */
+  assertCanSign(): void {
+    const now = new Date();
+    const current = this.current();
+    const next = nextKeyAt(this.keys, now);
+    for (const key of [current, ...(next ? [next] : [])]) {
+      if (this.canOpen(key.kid)) continue;
+      const which = key === current ? 'the current signing key' : 'the next signing key';
+      throw new Error(
+        `JWT_SECRET does not open ${which} ${key.kid}: it was sealed under another secret. ` +
+          'Start with the JWT_SECRET it was made with, or replace the key: npm run keys -- revoke ' +
+          `${key.kid} (see "Signing keys" in the README).`,
+      );
+    }
+  }
+
+  /** Whether this JWT_SECRET opens the key's private half. */
+  canOpen(kid: string): boolean {
+    const key = this.keys.find((candidate) => candidate.kid === kid);
+    return key !== undefined && this.objectsOf(key).signKey !== null;
   }
 
   onApplicationShutdown(): void {
@@ -112,14 +157,15 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   /** The key to sign with now. */
   signer(): { kid: string; algorithm: SigningAlgorithm; key: KeyObject } {
     const current = this.current();
-    if (!current.signKey) throw new Error(`the signing key ${current.kid} cannot be opened with this JWT_SECRET`);
-    return { kid: current.kid, algorithm: current.algorithm, key: current.signKey };
+    const { signKey } = this.objectsOf(current);
+    if (!signKey) throw new Error(`the signing key ${current.kid} cannot be opened with this JWT_SECRET`);
+    return { kid: current.kid, algorithm: current.algorithm, key: signKey };
   }
 
   /** The key that verifies a token naming `kid` and `algorithm`; undefined unless it is a live key of that very algorithm. */
   verifier(kid: string, algorithm: string): KeyObject | undefined {
     const key = this.live().find((candidate) => candidate.kid === kid);
-    return key && key.algorithm === algorithm ? (key.verifyKey ?? undefined) : undefined;
+    return key && key.algorithm === algorithm ? (this.objectsOf(key).verifyKey ?? undefined) : undefined;
   }
 
   /** As `verifier`, re-reading the keys first (at most once a second) when `kid` is unknown here: another instance may have made it. */
@@ -165,10 +211,13 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
    * is logged out: the replaced key keeps verifying its tokens until they expire. Replaces a next
    * key that was already announced but has not signed yet.
    */
-  async rotate(actor: KeyChangeActor, options: { immediately?: boolean; pem?: string } = {}): Promise<KeyView> {
+  async rotate(
+    actor: KeyChangeActor,
+    options: { immediately?: boolean; pem?: string; algorithm?: SigningAlgorithm } = {},
+  ): Promise<KeyView> {
     let material: KeyMaterial;
     try {
-      material = options.pem ? importPemKey(options.pem) : generateKey(this.jwt.algorithm);
+      material = options.pem ? importPemKey(options.pem) : generateKey(options.algorithm ?? this.jwt.algorithm);
     } catch (error) {
       throw new ApiException('signing_key_invalid', (error as Error).message);
     }
@@ -177,7 +226,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       const now = new Date();
       const rows = await loadRows(manager);
       const current = signingKeyAt(rows, now);
-      const pending = rows.filter((row) => row.signsFrom > now && row !== current).map((row) => row.kid);
+      const pending = rows.filter((row) => !row.revokedAt && row.signsFrom > now && row !== current).map((row) => row.kid);
       if (pending.length > 0) {
         await manager.query('UPDATE signing_keys SET revoked_at = $2 WHERE kid = ANY($1)', [pending, now]);
         this.notifications.notify(manager, CHANNEL, 'revoked');
@@ -199,7 +248,8 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     await this.dataSource.transaction(async (manager) => {
       await lock(manager);
       const now = new Date();
-      const wasSigning = signingKeyAt(await loadRows(manager), now)?.kid === kid;
+      const signing = signingKeyAt(await loadRows(manager), now);
+      const wasSigning = signing?.kid === kid;
       const [, revoked]: [unknown, number] = await manager.query(
         'UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL',
         [kid, now],
@@ -208,7 +258,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       this.notifications.notify(manager, CHANNEL, 'revoked');
       await this.audit.record(manager, revokedEvent(kid, actor, 'revoked'));
       // A fresh key, never an older one brought back: it may have left the verifiers' caches long ago.
-      if (wasSigning) await this.insert(manager, generateKey(this.jwt.algorithm), now, 'generated', actor);
+      if (wasSigning) await this.insert(manager, generateKey(signing.algorithm), now, 'generated', actor);
     });
     await this.reload();
   }
@@ -216,8 +266,8 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   /** Re-reads the keys from the database. */
   async reload(): Promise<void> {
     this.lastReload = Date.now();
-    const rows = await loadRows(this.dataSource.manager);
-    this.keys = rows.map((row) => this.load(row));
+    this.keys = await loadRows(this.dataSource.manager);
+    this.liveMemo = undefined;
   }
 
   /** Makes the first key, or the next one when a rotation is due; one instance at a time. */
@@ -277,18 +327,17 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     this.logger.log(`Signing key ${material.kid} (${material.algorithm}) created; it signs from ${signsFrom.toISOString()}`);
   }
 
-  private load(row: SigningKey): LoadedKey {
-    const privateJwk = this.box.unseal<JsonWebKey>(row.privateKeySealed);
-    return {
-      kid: row.kid,
-      algorithm: row.algorithm,
-      source: row.source,
-      createdAt: row.createdAt,
-      signsFrom: row.signsFrom,
-      publicJwk: row.publicJwk,
-      verifyKey: verifyingKeyObject(row.publicJwk, privateJwk),
-      signKey: privateJwk ? signingKeyObject(privateJwk) : null,
-    };
+  private objectsOf(key: LoadedKey): KeyObjects {
+    let objects = this.objects.get(key.kid);
+    if (!objects) {
+      const privateJwk = this.box.unseal<JsonWebKey>(key.privateKeySealed);
+      objects = {
+        verifyKey: verifyingKeyObject(key.publicJwk, privateJwk),
+        signKey: privateJwk ? signingKeyObject(privateJwk) : null,
+      };
+      this.objects.set(key.kid, objects);
+    }
+    return objects;
   }
 
   private current(): LoadedKey {
@@ -297,8 +346,11 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
     return current;
   }
 
+  /** The live keys at `now`; on the request path, worked out once a second. */
   private live(now = new Date()): LoadedKey[] {
-    return liveKeysAt(this.keys, now, this.jwt.accessTtl + CLOCK_TOLERANCE_SECONDS);
+    const second = Math.floor(now.getTime() / 1000);
+    if (this.liveMemo?.second !== second) this.liveMemo = { second, keys: liveKeysAt(this.keys, now, RETIRED_KEY_GRACE_SECONDS) };
+    return this.liveMemo.keys;
   }
 }
 
@@ -306,8 +358,10 @@ async function lock(manager: EntityManager): Promise<void> {
   await manager.query(`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`);
 }
 
-function loadRows(manager: EntityManager): Promise<SigningKey[]> {
-  return manager.getRepository(SigningKey).find({ where: { revokedAt: IsNull() }, order: { signsFrom: 'ASC' } });
+/** Every key row but those revoked before they ever signed (they played no part in the schedule). */
+async function loadRows(manager: EntityManager): Promise<SigningKey[]> {
+  const rows = await manager.getRepository(SigningKey).find({ order: { signsFrom: 'ASC' } });
+  return rows.filter((row) => !row.revokedAt || row.revokedAt > row.signsFrom);
 }
 
 function revokedEvent(kid: string, actor: KeyChangeActor, reason: string) {
