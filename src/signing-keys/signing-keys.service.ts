@@ -348,6 +348,11 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
 
   /** The live keys at `now`; on the request path, worked out once a second. */
   private live(now = new Date()): LoadedKey[] {
+    // Not listening: a change on another instance would go unheard, so re-read (at most once a second).
+    if (!this.notifications.connected && Date.now() - this.lastReload >= RELOAD_ON_MISS_MS) {
+      this.lastReload = Date.now();
+      void this.reload().catch(() => undefined);
+    }
     const second = Math.floor(now.getTime() / 1000);
     if (this.liveMemo?.second !== second) this.liveMemo = { second, keys: liveKeysAt(this.keys, now, RETIRED_KEY_GRACE_SECONDS) };
     return this.liveMemo.keys;
