@@ -2,7 +2,8 @@
  * `npm run bench`: starts the production build (node dist/main.js, NODE_ENV=production) on the local
  * Postgres (DATABASE_URL, a fresh database) or on embedded storage, and measures it with autocannon
  * on loopback. Each case runs a warm-up, then REPEATS timed runs; the table shows the median run.
- * Results also go to bench/results/<time>.json.
+ * Then the signing-algorithm comparison (algorithms.ts) on servers of its own; `npm run bench --
+ * algorithms` runs only that. Results also go to bench/results/<time>.json.
  */
 import autocannon, { type Result } from 'autocannon';
 import bcrypt from 'bcryptjs';
@@ -10,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { ALGORITHMS, compareAlgorithms } from './algorithms.js';
 import {
   freshDatabase,
   median,
@@ -32,6 +34,14 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
 const REPEATS = 3;
 const PASSWORD = 'benchmark passphrase 2026';
+/** Signing algorithms compared, HS256 (the baseline) among them. */
+const ALGORITHMS_COMPARED = (process.env.BENCH_ALGORITHMS ?? 'ES256,HS256').split(',').map((name) => {
+  const algorithm = ALGORITHMS.find((known) => known === name.trim());
+  if (!algorithm) throw new Error(`BENCH_ALGORITHMS: unknown algorithm "${name}" (known: ${ALGORITHMS.join(', ')})`);
+  return algorithm;
+});
+/** Requests per timed first-sight run, each with its own token, all minted beforehand. */
+const FIRST_SIGHT = Number(process.env.BENCH_FIRST_SIGHT ?? 10_000);
 
 const post = (path: string, body: unknown, token?: string) => postTo(BASE, path, body, token);
 
@@ -56,7 +66,8 @@ function rssKiB(child: ChildProcess): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-async function main(): Promise<void> {
+/** The service's cases and targets, on one server with the default settings. */
+async function serviceCases(): Promise<Record<string, unknown>> {
   const database = await freshDatabase();
   console.log(
     `Benchmark: ${availableParallelism()} cores, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${REPEATS} × ${DURATION} s per case, bcrypt cost ${COST}, ${database.url ? 'Postgres server' : 'embedded PGlite'}`,
@@ -180,21 +191,32 @@ async function main(): Promise<void> {
       `\nRSS: ${(rssAfterWarmup / 1024).toFixed(0)} MiB after warm-up, ${(rssAfter / 1024).toFixed(0)} MiB after the run`,
     );
 
-    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify(
-        { cores, cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets },
-        null,
-        2,
-      ),
-    );
-    console.log(`Results: ${file}`);
+    return { cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets };
   } finally {
     await stopServer(server);
     await database.drop();
   }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'algorithms') throw new Error(`unknown argument "${only}"; the one there is: algorithms`);
+  const results: Record<string, unknown> = { cores: availableParallelism() };
+  if (only === undefined) Object.assign(results, await serviceCases());
+  results.algorithms = await compareAlgorithms({
+    algorithms: ALGORITHMS_COMPARED,
+    firstPort: PORT + 1,
+    connections: CONNECTIONS,
+    warmup: WARMUP,
+    duration: DURATION,
+    repeats: REPEATS,
+    firstSight: FIRST_SIGHT,
+  });
+
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`Results: ${file}`);
 }
 
 await main();
