@@ -6,11 +6,15 @@
  * - remembered: GET /auth/me, one token per connection sent again and again: after its first request
  *   VerifiedTokens answers and no signature is checked.
  * - first sight: GET /auth/me, every request carries a token the server has never seen, so each one is
- *   verified. The tokens are minted before any timed run by refreshing a few dozen sessions over and
- *   over: every refresh answers a new access token (a new `jti`), and an access token stays good while
- *   its session lives, rotated or not. The server signed them all but never verified one.
+ *   verified. The tokens are minted after the warm-up and before any timed run by refreshing a few
+ *   dozen sessions over and over: every refresh answers a new access token (a new `jti`), and an access
+ *   token stays good while its session lives, rotated or not. The server signed them but never saw them
+ *   come back. These runs are a set number of requests, each token used once.
  * - refresh: POST /auth/refresh on fresh sessions, one per connection: each request rotates a session
  *   and signs a new access token.
+ *
+ * Each run reports req/s, p99 and the server process's CPU time per request: on a machine shared with
+ * other work, throughput moves with their load, CPU time per request much less.
  *
  * Beside them, the bare cost of one sign and one verify per algorithm, in this process, through
  * @nestjs/jwt's JwtService (the service's signer; it calls jsonwebtoken) with KeyObjects, as the
@@ -18,8 +22,9 @@
  */
 import { JwtService } from '@nestjs/jwt';
 import autocannon, { type Options } from 'autocannon';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createSecretKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { freshDatabase, median, post, refreshChain, serviceEnv, startServer, stopServer, type BenchDatabase } from './harness.js';
 
 export const ALGORITHMS = ['ES256', 'RS256', 'HS256'] as const;
@@ -40,7 +45,11 @@ const BCRYPT_COST = 4;
 const MINT_SESSIONS = 48;
 /** Sessions per refresh run, as in the main bench. */
 const REFRESH_SESSIONS = 16;
-const SIGN_BATCHES = 31;
+/** First-sight requests while warming up; they also size the timed runs. */
+const WARMUP_FIRST_SIGHT = 2000;
+/** Caps the tokens to mint (rounds × this per server), which take a committed refresh each. */
+const MAX_FIRST_SIGHT = 8000;
+const SIGN_BATCHES = 41;
 const OPERATIONS_PER_BATCH = 50;
 
 export interface ComparisonSettings {
@@ -49,16 +58,16 @@ export interface ComparisonSettings {
   firstPort: number;
   connections: number;
   warmup: number;
-  /** Seconds per timed run of the remembered and refresh cases. */
+  /** Seconds per timed run (first-sight runs: about as long, see compareAlgorithms). */
   duration: number;
-  repeats: number;
-  /** Requests (each with its own new token) per timed first-sight run. */
-  firstSight: number;
+  rounds: number;
 }
 
 /** One timed run; throughput counted from the answers, so runs of a set request count compare with timed ones. */
 interface Sample {
   rps: number;
+  /** The server process's CPU time (every thread) over the run, per answer: what other load on the machine barely moves. */
+  cpuUs: number;
   p50: number;
   p99: number;
   ok: number;
@@ -86,17 +95,32 @@ interface Figure {
 }
 
 export interface ComparisonResult {
-  settings: ComparisonSettings & { bcryptCost: number; mintSessions: number; refreshSessions: number };
-  cases: Record<Case, Partial<Record<Algorithm, { runs: Sample[]; rps: Figure; p99: Figure }>>>;
+  settings: ComparisonSettings & { firstSight: number; bcryptCost: number; mintSessions: number; refreshSessions: number };
+  cases: Record<Case, Partial<Record<Algorithm, { runs: Sample[]; rps: Figure; p99: Figure; cpuUs: Figure }>>>;
   /** Per case, each algorithm's req/s over HS256's in the same round. */
   ratios: Record<Case, Partial<Record<Algorithm, Figure>>>;
-  /** Microseconds per operation, over batches of OPERATIONS_PER_BATCH. */
+  /** CPU microseconds per operation, over batches of OPERATIONS_PER_BATCH. */
   operations: Partial<Record<Algorithm, { signUs: Figure; verifyUs: Figure }>>;
 }
 
 const figure = (values: number[]): Figure => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 
-function timed(options: Options): Promise<Sample> {
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User plus system CPU seconds the process has used so far, from /proc. */
+function cpuSeconds(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function measureOn(subject: Subject, options: Options): Promise<Sample> {
+  const before = cpuSeconds(subject.server);
+  const sample = await timed(options);
+  return { ...sample, cpuUs: ((cpuSeconds(subject.server) - before) * 1e6) / (sample.ok + sample.non2xx) };
+}
+
+function timed(options: Options): Promise<Omit<Sample, 'cpuUs'>> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let last = started;
@@ -184,6 +208,11 @@ async function mint(subject: Subject, count: number): Promise<string[]> {
   return [...tokens].slice(0, count);
 }
 
+/** Mints on every server at once: refreshes are bound by the database's commits, which then group. */
+function mintAll(subjects: Subject[], count: number): Promise<string[][]> {
+  return Promise.all(subjects.map((subject) => mint(subject, count)));
+}
+
 function keyPair(algorithm: Algorithm): { signKey: KeyObject; verifyKey: KeyObject } {
   if (algorithm === 'HS256') {
     const secret = createSecretKey(randomBytes(32));
@@ -210,14 +239,17 @@ function measureOperations(algorithms: Algorithm[]): ComparisonResult['operation
     const sign = () => jwt.sign(claims, { subject: randomUUID(), jwtid: randomUUID() });
     return { algorithm, jwt, sign, token: sign(), signUs: [] as number[], verifyUs: [] as number[] };
   });
+  // CPU time, not wall time: a batch the scheduler interrupts for other work still counts only its own cost.
+  const cpuUs = (operation: () => unknown) => {
+    const started = process.cpuUsage();
+    for (let i = 0; i < OPERATIONS_PER_BATCH; i++) operation();
+    const { user, system } = process.cpuUsage(started);
+    return (user + system) / OPERATIONS_PER_BATCH;
+  };
   for (let batch = 0; batch < SIGN_BATCHES; batch++) {
     for (const signer of signers) {
-      let started = performance.now();
-      for (let i = 0; i < OPERATIONS_PER_BATCH; i++) signer.sign();
-      signer.signUs.push(((performance.now() - started) * 1000) / OPERATIONS_PER_BATCH);
-      started = performance.now();
-      for (let i = 0; i < OPERATIONS_PER_BATCH; i++) signer.jwt.verify(signer.token);
-      signer.verifyUs.push(((performance.now() - started) * 1000) / OPERATIONS_PER_BATCH);
+      signer.signUs.push(cpuUs(signer.sign));
+      signer.verifyUs.push(cpuUs(() => signer.jwt.verify(signer.token)));
     }
   }
   return Object.fromEntries(
@@ -227,35 +259,35 @@ function measureOperations(algorithms: Algorithm[]): ComparisonResult['operation
 
 /** Runs the comparison and prints its tables; `algorithms` must include HS256, the baseline. */
 export async function compareAlgorithms(settings: ComparisonSettings): Promise<ComparisonResult> {
-  const { algorithms, connections, warmup, duration, repeats, firstSight } = settings;
+  const { algorithms, connections, warmup, duration, rounds } = settings;
   if (!algorithms.includes('HS256')) throw new Error('the algorithm comparison needs HS256, its baseline');
-  const warmupFirstSight = Math.min(firstSight, 2000);
   console.log(
-    `\nSigning algorithms: ${algorithms.join(', ')}, one server each on a fresh database (${process.env.DATABASE_URL ? 'Postgres server' : 'embedded PGlite'}); per case ${warmup} s warm-up, then ${repeats} rounds of ${duration} s runs (first sight: ${firstSight} requests, each with a new token), servers in turn`,
+    `\nSigning algorithms: ${algorithms.join(', ')}, one server each on a fresh database (${process.env.DATABASE_URL ? 'Postgres server' : 'embedded PGlite'}); per case ${warmup} s warm-up, then ${rounds} rounds of ${duration} s runs, servers in turn`,
   );
   const subjects: Subject[] = [];
   try {
     for (const [i, algorithm] of algorithms.entries()) subjects.push(await start(algorithm, settings.firstPort + i));
 
-    // Minted on every server at once: it is bound by the database's commits, which then group.
-    process.stdout.write('  minting tokens');
-    const started = performance.now();
-    const minted = await Promise.all(
-      subjects.map((subject) => mint(subject, connections + warmupFirstSight + repeats * firstSight)),
-    );
-    process.stdout.write(` (${minted[0].length} per server in ${((performance.now() - started) / 1000).toFixed(0)} s) · warm-up`);
+    process.stdout.write('  warm-up:');
+    const warmupMinted = await mintAll(subjects, connections + WARMUP_FIRST_SIGHT);
+    const warmupRates: number[] = [];
     for (const [i, subject] of subjects.entries()) {
-      subject.remembered = minted[i].slice(0, connections);
-      subject.unseen = minted[i].slice(connections);
-      const warmups: Record<Case, () => Promise<Options>> = {
-        remembered: () => Promise.resolve({ ...rememberedOptions(subject), duration: warmup }),
-        firstSight: () => Promise.resolve(firstSightOptions(subject, connections, warmupFirstSight)),
-        refresh: async () => ({ ...refreshChain(subject.base, await sessions(subject, REFRESH_SESSIONS)), duration: warmup }),
-      };
-      for (const name of CASES) await timed(await warmups[name]());
+      subject.remembered = warmupMinted[i].slice(0, connections);
+      subject.unseen = warmupMinted[i].slice(connections);
+      await timed({ ...rememberedOptions(subject), duration: warmup });
+      warmupRates.push((await timed(firstSightOptions(subject, connections, WARMUP_FIRST_SIGHT))).rps);
+      await timed({ ...refreshChain(subject.base, await sessions(subject, REFRESH_SESSIONS)), duration: warmup });
       process.stdout.write(` ${subject.algorithm}`);
     }
-    process.stdout.write('\n');
+    // As many first-sight requests per run as the fastest server answered in `duration` while warming up
+    // (capped), so those runs last about as long as the others, and no more tokens are minted than used.
+    const firstSight = Math.min(MAX_FIRST_SIGHT, Math.max(connections * 20, Math.round(Math.max(...warmupRates) * duration)));
+    const started = performance.now();
+    const minted = await mintAll(subjects, rounds * firstSight);
+    for (const [i, subject] of subjects.entries()) subject.unseen = minted[i];
+    process.stdout.write(
+      `; minted ${rounds} × ${firstSight} first-sight tokens per server in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+    );
 
     const runs = Object.fromEntries(CASES.map((name) => [name, new Map<Algorithm, Sample[]>()])) as Record<
       Case,
@@ -265,7 +297,7 @@ export async function compareAlgorithms(settings: ComparisonSettings): Promise<C
       Case,
       Map<Algorithm, number[]>
     >;
-    for (let round = 0; round < repeats; round++) {
+    for (let round = 0; round < rounds; round++) {
       process.stdout.write(`  round ${round + 1}:`);
       const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
       for (const name of CASES) {
@@ -277,7 +309,7 @@ export async function compareAlgorithms(settings: ComparisonSettings): Promise<C
               : name === 'firstSight'
                 ? firstSightOptions(subject, connections, firstSight)
                 : { ...refreshChain(subject.base, await sessions(subject, REFRESH_SESSIONS)), duration };
-          const sample = await timed(options);
+          const sample = await measureOn(subject, options);
           inRound.set(subject.algorithm, sample);
           runs[name].set(subject.algorithm, [...(runs[name].get(subject.algorithm) ?? []), sample]);
         }
@@ -295,14 +327,25 @@ export async function compareAlgorithms(settings: ComparisonSettings): Promise<C
     process.stdout.write('\n');
 
     const result: ComparisonResult = {
-      settings: { ...settings, bcryptCost: BCRYPT_COST, mintSessions: MINT_SESSIONS, refreshSessions: REFRESH_SESSIONS },
+      settings: {
+        ...settings,
+        firstSight,
+        bcryptCost: BCRYPT_COST,
+        mintSessions: MINT_SESSIONS,
+        refreshSessions: REFRESH_SESSIONS,
+      },
       cases: Object.fromEntries(
         CASES.map((name) => [
           name,
           Object.fromEntries(
             [...runs[name]].map(([algorithm, samples]) => [
               algorithm,
-              { runs: samples, rps: figure(samples.map((s) => s.rps)), p99: figure(samples.map((s) => s.p99)) },
+              {
+                runs: samples,
+                rps: figure(samples.map((s) => s.rps)),
+                p99: figure(samples.map((s) => s.p99)),
+                cpuUs: figure(samples.map((s) => s.cpuUs)),
+              },
             ]),
           ),
         ]),
@@ -325,7 +368,9 @@ export async function compareAlgorithms(settings: ComparisonSettings): Promise<C
 const range = (f: Figure, digits = 0) => `${f.min.toFixed(digits)}–${f.max.toFixed(digits)}`;
 
 function printComparison(result: ComparisonResult, algorithms: Algorithm[]): void {
-  console.log('\n| case | algorithm | req/s | p99 ms | req/s ÷ HS256 (per round) |\n|---|---|---:|---:|---:|');
+  console.log(
+    '\n| case | algorithm | req/s | p99 ms | req/s ÷ HS256 (per round) | server CPU µs/request |\n|---|---|---:|---:|---:|---:|',
+  );
   for (const name of CASES) {
     for (const algorithm of algorithms) {
       const entry = result.cases[name][algorithm]!;
@@ -334,11 +379,12 @@ function printComparison(result: ComparisonResult, algorithms: Algorithm[]): voi
       console.log(
         `| ${CASE_NAMES[name]} | ${algorithm} | ${entry.rps.median.toFixed(0)} (${range(entry.rps)}) | ` +
           `${entry.p99.median} (${range(entry.p99)})${failed ? ` ⚠ ${failed} failed` : ''} | ` +
-          `${algorithm === 'HS256' ? '' : `${ratio.median.toFixed(2)} (${range(ratio, 2)})`} |`,
+          `${algorithm === 'HS256' ? '' : `${ratio.median.toFixed(2)} (${range(ratio, 2)})`} | ` +
+          `${entry.cpuUs.median.toFixed(0)} (${range(entry.cpuUs)}) |`,
       );
     }
   }
-  console.log('\n| one operation, in this process | sign µs | verify µs |\n|---|---:|---:|');
+  console.log('\n| one operation, in this process | sign, CPU µs | verify, CPU µs |\n|---|---:|---:|');
   for (const algorithm of algorithms) {
     const ops = result.operations[algorithm];
     if (ops) {
@@ -348,7 +394,7 @@ function printComparison(result: ComparisonResult, algorithms: Algorithm[]): voi
     }
   }
   console.log(
-    '\nMedian of the runs (min–max in brackets); sign and verify: median µs over batches of ' +
-      `${OPERATIONS_PER_BATCH}, ${SIGN_BATCHES - 1} batches each, interleaved.`,
+    `\nMedian of ${result.settings.rounds} runs (min–max in brackets); first-sight runs: ${result.settings.firstSight} ` +
+      `requests each. Sign and verify: median CPU µs per operation over batches of ${OPERATIONS_PER_BATCH}, ${SIGN_BATCHES - 1} batches each, interleaved.`,
   );
 }
