@@ -2,18 +2,30 @@
  * `npm run bench`: starts the production build (node dist/main.js, NODE_ENV=production) on the local
  * Postgres (DATABASE_URL, a fresh database) or on embedded storage, and measures it with autocannon
  * on loopback. Each case runs a warm-up, then REPEATS timed runs; the table shows the median run.
- * Results also go to bench/results/<time>.json.
+ * Then the signing-algorithm comparison (algorithms.ts) on servers of its own; `npm run bench --
+ * algorithms` runs only that. Results also go to bench/results/<time>.json.
  */
 import autocannon, { type Result } from 'autocannon';
 import bcrypt from 'bcryptjs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import pg from 'pg';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { ALGORITHMS, compareAlgorithms } from './algorithms.js';
+import {
+  freshDatabase,
+  median,
+  medianRun,
+  post as postTo,
+  refreshChain,
+  ROOT,
+  serviceEnv,
+  startServer,
+  stopServer,
+  summary,
+  type Run,
+} from './harness.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PORT = 39_000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const COST = 12;
@@ -22,37 +34,17 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
 const REPEATS = 3;
 const PASSWORD = 'benchmark passphrase 2026';
+/** Signing algorithms compared, HS256 (the baseline) among them. */
+const ALGORITHMS_COMPARED = (process.env.BENCH_ALGORITHMS ?? 'ES256,HS256').split(',').map((name) => {
+  const algorithm = ALGORITHMS.find((known) => known === name.trim());
+  if (!algorithm) throw new Error(`BENCH_ALGORITHMS: unknown algorithm "${name}" (known: ${ALGORITHMS.join(', ')})`);
+  return algorithm;
+});
+/** The comparison alternates its servers in more, shorter runs: background load then falls on each alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_DURATION = Number(process.env.BENCH_DURATION ?? 3);
 
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-function summary(result: Result): Run {
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const medianRun = (runs: Run[]): Run => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
-
-async function post(path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${BASE}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Record<string, unknown>;
-}
+const post = (path: string, body: unknown, token?: string) => postTo(BASE, path, body, token);
 
 function cannon(options: autocannon.Options): Promise<Result> {
   return autocannon({ connections: CONNECTIONS, ...options, url: options.url ?? BASE });
@@ -70,83 +62,18 @@ async function measure(label: string, options: () => autocannon.Options | Promis
   return medianRun(runs);
 }
 
-/**
- * Refreshing spends the token: each request takes a live token from the pool and its answer puts the
- * successor back (autocannon resets per-connection context between requests, so it cannot hold them).
- */
-function refreshChain(tokens: string[]): autocannon.Options {
-  const pool = [...tokens];
-  return {
-    url: `${BASE}/api/v1/auth/refresh`,
-    connections: tokens.length,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ refreshToken: pool.shift() }) }),
-        onResponse: (status, body) => {
-          if (status === 200) pool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
-        },
-      },
-    ],
-  };
-}
-
 function rssKiB(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-async function startServer(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${BASE}/health`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill();
-  throw new Error(`the server did not start:\n${log}`);
-}
-
-async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL;
-  const dataDir = mkdtempSync(join(tmpdir(), 'auth-bench-'));
-  let databaseUrl: string | undefined;
-  const dbName = `auth_bench_${Date.now()}`;
-  if (serverUrl) {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${dbName}`;
-    databaseUrl = url.toString();
-  }
-
+/** The service's cases and targets, on one server with the default settings. */
+async function serviceCases(): Promise<Record<string, unknown>> {
+  const database = await freshDatabase();
   console.log(
-    `Benchmark: ${availableParallelism()} cores, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${REPEATS} × ${DURATION} s per case, bcrypt cost ${COST}, ${databaseUrl ? 'Postgres server' : 'embedded PGlite'}`,
+    `Benchmark: ${availableParallelism()} cores, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${REPEATS} × ${DURATION} s per case, bcrypt cost ${COST}, ${database.url ? 'Postgres server' : 'embedded PGlite'}`,
   );
-  const server = await startServer({
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(PORT),
-    HOST: '127.0.0.1',
-    JWT_SECRET: randomBytes(48).toString('base64url'),
-    APP_URL: 'https://bench.invalid',
-    MAIL_TRANSPORT: 'outbox',
-    BCRYPT_COST: String(COST),
-    RATE_LIMIT: 'off',
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl ?? '',
-    REDIS_URL: '',
-  });
+  const server = await startServer(BASE, serviceEnv(PORT, database, { BCRYPT_COST: String(COST) }));
 
   try {
     const email = `bench-${Date.now()}@example.com`;
@@ -175,7 +102,7 @@ async function main(): Promise<void> {
     await cannon({ ...bare, duration: WARMUP });
     await cannon({ ...me, duration: WARMUP });
     await cannon({ ...login, duration: WARMUP });
-    await cannon({ ...refreshChain(await freshSessions()), duration: WARMUP });
+    await cannon({ ...refreshChain(BASE, await freshSessions()), duration: WARMUP });
     const rssAfterWarmup = rssKiB(server);
 
     console.log('Cases:');
@@ -197,7 +124,7 @@ async function main(): Promise<void> {
     process.stdout.write('\n');
     const stormRun = medianRun(stormRuns);
 
-    const refreshRun = await measure('POST /api/v1/auth/refresh', async () => refreshChain(await freshSessions()));
+    const refreshRun = await measure('POST /api/v1/auth/refresh', async () => refreshChain(BASE, await freshSessions()));
 
     const hashTimes: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -265,28 +192,31 @@ async function main(): Promise<void> {
       `\nRSS: ${(rssAfterWarmup / 1024).toFixed(0)} MiB after warm-up, ${(rssAfter / 1024).toFixed(0)} MiB after the run`,
     );
 
-    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify(
-        { cores, cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets },
-        null,
-        2,
-      ),
-    );
-    console.log(`Results: ${file}`);
+    return { cost: COST, hashMs, ceiling, rssAfterWarmup, rssAfter, cases: Object.fromEntries(rows), targets };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
-    if (serverUrl) {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      await admin.end();
-    }
+    await stopServer(server);
+    await database.drop();
   }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'algorithms') throw new Error(`unknown argument "${only}"; the one there is: algorithms`);
+  const results: Record<string, unknown> = { cores: availableParallelism() };
+  if (only === undefined) Object.assign(results, await serviceCases());
+  results.algorithms = await compareAlgorithms({
+    algorithms: ALGORITHMS_COMPARED,
+    firstPort: PORT + 1,
+    connections: CONNECTIONS,
+    warmup: WARMUP,
+    duration: ROUND_DURATION,
+    rounds: ROUNDS,
+  });
+
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`Results: ${file}`);
 }
 
 await main();
