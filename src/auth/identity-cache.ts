@@ -46,6 +46,13 @@ export class IdentityCache implements EntitySubscriberInterface {
     notifications.listen(CHANNEL, { message: (payload) => this.received(payload), reset: () => this.clear() });
   }
 
+  /** The remembered answer, once the notifications already received are handled (see DatabaseNotifications.settled). */
+  async lookup(sessionId: string, userId: string): Promise<AuthUser | undefined> {
+    if (!this.entries.has(sessionId)) return undefined;
+    await this.notifications.settled();
+    return this.get(sessionId, userId);
+  }
+
   get(sessionId: string, userId: string): AuthUser | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) return undefined;

@@ -54,7 +54,7 @@ export class SessionsService {
   /** The caller behind an access token, or null when its session has ended or its user is disabled or gone. */
   async findIdentity(sessionId: string, userId: string): Promise<AuthUser | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
-    const cached = this.cache.get(sessionId, userId);
+    const cached = await this.cache.lookup(sessionId, userId);
     if (cached) return cached;
     const mark = this.cache.mark;
     const found = await this.sessions.findIdentity(sessionId, new Date());

@@ -110,7 +110,14 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       void this.reload().catch((error: unknown) =>
         this.logger.debug(`Could not re-read the signing keys: ${(error as Error).message}`),
       );
-    notifications.listen(CHANNEL, { message: reread, reset: reread });
+    notifications.listen(CHANNEL, {
+      message: (payload) => {
+        // Distrusted at once, before the re-read answers: the next request must not take it.
+        if (payload.startsWith('revoked:')) this.revokedElsewhere(payload.slice('revoked:'.length));
+        reread();
+      },
+      reset: reread,
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -229,7 +236,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
       const pending = rows.filter((row) => !row.revokedAt && row.signsFrom > now && row !== current).map((row) => row.kid);
       if (pending.length > 0) {
         await manager.query('UPDATE signing_keys SET revoked_at = $2 WHERE kid = ANY($1)', [pending, now]);
-        this.notifications.notify(manager, CHANNEL, 'revoked');
+        for (const kid of pending) this.notifications.notify(manager, CHANNEL, `revoked:${kid}`);
       }
       for (const kid of pending) await this.audit.record(manager, revokedEvent(kid, actor, 'replaced before it signed'));
       const signsFrom = options.immediately ? now : new Date(now.getTime() + this.jwt.jwksMaxAge * 1000);
@@ -255,12 +262,20 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
         [kid, now],
       );
       if (revoked === 0) throw new ApiException('not_found', 'No such signing key');
-      this.notifications.notify(manager, CHANNEL, 'revoked');
+      this.notifications.notify(manager, CHANNEL, `revoked:${kid}`);
       await this.audit.record(manager, revokedEvent(kid, actor, 'revoked'));
       // A fresh key, never an older one brought back: it may have left the verifiers' caches long ago.
       if (wasSigning) await this.insert(manager, generateKey(signing.algorithm), now, 'generated', actor);
     });
     await this.reload();
+  }
+
+  /** A key another instance revoked: never trusted again here, even before the keys are re-read. */
+  private revokedElsewhere(kid: string): void {
+    const key = this.keys.find((candidate) => candidate.kid === kid);
+    if (!key || key.revokedAt) return;
+    this.keys = this.keys.map((candidate) => (candidate === key ? { ...candidate, revokedAt: new Date() } : candidate));
+    this.liveMemo = undefined;
   }
 
   /** Re-reads the keys from the database. */

@@ -73,7 +73,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       return;
     }
     this.identify(claims).then(
-      (identity) => this.success(identity),
+      // Checked again once identify() has let the notifications already received be handled.
+      (identity) =>
+        this.keys.trusts(claims.kid)
+          ? this.success(identity)
+          : this.fail(new ApiException('token_invalid', 'Invalid access token'), 401),
       (error: unknown) => this.error(error instanceof Error ? error : new Error(String(error))),
     );
   }

@@ -184,6 +184,22 @@ describe(DatabaseNotifications.name, () => {
       }
     });
 
+    it('should not let a committing transaction return before this process has heard its notifications', async () => {
+      const { channel, heard, notifications } = await listening();
+      try {
+        for (let round = 0; round < 20; round++) {
+          await dataSource.transaction((manager) => {
+            notifications.notify(manager, channel, `round ${round}`);
+            return Promise.resolve();
+          });
+
+          expect(heard.at(-1)).toBe(`round ${round}`);
+        }
+      } finally {
+        await notifications.onApplicationShutdown();
+      }
+    });
+
     it('should reset when its connection is killed, listen again, and reset once more', async () => {
       vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);

@@ -24,7 +24,10 @@ export interface DatabaseNotificationsOptions {
 /** How the listening connection shows in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'auth-service-listener';
 
-const QUEUED = 'databaseNotificationsQueued';
+/** Each instance keeps its queue under keys of its own on a query runner (a data source may have several, in tests). */
+let instances = 0;
+/** The longest a commit waits to hear its own notifications back (a lost listener must not hold a request). */
+const ECHO_TIMEOUT_MS = 250;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 /** A goodbye that gets no answer (a frozen network) must not hold the shutdown. */
@@ -51,6 +54,10 @@ export class DatabaseNotifications
   private readonly logger = new Logger(DatabaseNotifications.name);
   private readonly channels = new Map<string, NotificationHandlers[]>();
   private readonly sending = new Set<Promise<void>>();
+  /** Commits waiting to hear their notifications back, by channel and payload. */
+  private readonly echoes = new Map<string, Set<() => void>>();
+  private readonly queuedKey = `databaseNotificationsQueued#${++instances}`;
+  private readonly echoesKey = `databaseNotificationsEchoes#${instances}`;
   /** The connection being made or in use; any other client's events are old news. */
   private client: pg.Client | undefined;
   private listening = false;
@@ -73,6 +80,16 @@ export class DatabaseNotifications
     return !this.options.shared || this.listening;
   }
 
+  /**
+   * Resolves once the notifications that had reached this process's socket when it was called have
+   * been handled: I/O callbacks ready in this turn of the event loop all run before `setImmediate`'s.
+   * A request that answers from a cache awaits it first, so a change committed (and announced)
+   * before the request arrived is never answered from before it. At once when nothing is shared.
+   */
+  settled(): Promise<void> {
+    return this.options.shared ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve();
+  }
+
   /** Registers handlers for a channel; call it from a constructor: listening starts at module init. */
   listen(channel: string, handlers: NotificationHandlers): void {
     checkChannel(channel);
@@ -90,7 +107,7 @@ export class DatabaseNotifications
     if (!this.options.shared) return;
     const runner = manager?.queryRunner;
     if (runner?.isTransactionActive) {
-      ((runner.data[QUEUED] as Queued[] | undefined) ??= []).push({ channel, payload });
+      ((runner.data[this.queuedKey] as Queued[] | undefined) ??= []).push({ channel, payload });
       return;
     }
     const sent = this.dataSource.query('SELECT pg_notify($1, $2)', [channel, payload]).then(
@@ -106,18 +123,56 @@ export class DatabaseNotifications
    * fails the commit: the transaction is aborted by then, and its change did not happen.
    */
   async beforeTransactionCommit({ queryRunner }: TransactionCommitEvent): Promise<void> {
-    const queued = queryRunner.data[QUEUED] as Queued[] | undefined;
+    const queued = queryRunner.data[this.queuedKey] as Queued[] | undefined;
     if (!queued) return;
-    delete queryRunner.data[QUEUED];
+    delete queryRunner.data[this.queuedKey];
     await queryRunner.query('SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload)', [
       queued.map(({ channel }) => channel),
       queued.map(({ payload }) => payload),
     ]);
+    if (!this.listening) return;
+    const echoes = queued
+      .filter(({ channel }) => this.channels.has(channel))
+      .map(({ channel, payload }) => this.echoOf(channel, payload));
+    ((queryRunner.data[this.echoesKey] as Array<Promise<void>> | undefined) ??= []).push(...echoes);
+  }
+
+  /**
+   * After COMMIT, the transaction waits (at most ECHO_TIMEOUT_MS) until this process has heard its own
+   * notifications back: Postgres hands them to every listening session at once, so by then the other
+   * instances' listeners have them too, and a request they receive after this one's answer finds
+   * them handled (see `settled`).
+   */
+  async afterTransactionCommit({ queryRunner }: TransactionCommitEvent): Promise<void> {
+    if (queryRunner.isTransactionActive) return;
+    const echoes = queryRunner.data[this.echoesKey] as Array<Promise<void>> | undefined;
+    delete queryRunner.data[this.echoesKey];
+    if (echoes) await Promise.all(echoes);
+  }
+
+  private echoOf(channel: string, payload: string): Promise<void> {
+    const key = `${channel}\u0000${payload}`;
+    return new Promise((resolve) => {
+      const waiting = this.echoes.get(key) ?? new Set<() => void>();
+      const heard = () => {
+        clearTimeout(timer);
+        waiting.delete(heard);
+        if (waiting.size === 0 && this.echoes.get(key) === waiting) this.echoes.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(heard, ECHO_TIMEOUT_MS);
+      timer.unref();
+      waiting.add(heard);
+      this.echoes.set(key, waiting);
+    });
   }
 
   /** A savepoint's rollback keeps the queue (it holds the outer transaction's too): sending more only forgets more. */
   afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
-    if (!queryRunner.isTransactionActive) delete queryRunner.data[QUEUED];
+    if (!queryRunner.isTransactionActive) {
+      delete queryRunner.data[this.queuedKey];
+      delete queryRunner.data[this.echoesKey];
+    }
   }
 
   async onModuleInit(): Promise<void> {
@@ -171,6 +226,8 @@ export class DatabaseNotifications
     this.client = undefined;
     const wasListening = this.listening;
     this.listening = false;
+    // Nothing more will be heard on this connection: no commit waits for it.
+    for (const waiting of [...this.echoes.values()]) [...waiting].forEach((heard) => heard());
     if (!this.down) {
       this.logger.warn(`Not listening for notifications (${describe(cause)}): caches keep nothing until it listens again`);
       this.down = true;
@@ -187,6 +244,7 @@ export class DatabaseNotifications
   }
 
   private deliver(channel: string, payload: string): void {
+    [...(this.echoes.get(`${channel}\u0000${payload}`) ?? [])].forEach((heard) => heard());
     for (const handlers of this.channels.get(channel) ?? []) this.guarded(() => handlers.message(payload));
   }
 
