@@ -46,10 +46,12 @@ describe('Swagger UI in a real browser', () => {
 
     await step(page, 'swagger-authorize', async () => {
       await page.locator('.auth-wrapper .authorize').click();
-      await page.locator('.modal-ux input[type="text"]').fill(accessToken);
-      await page.locator('.modal-ux button.authorize').click();
-      await expect.poll(async () => (await page.locator('.modal-ux').textContent()) ?? '').toContain('Logout');
-      await page.locator('.modal-ux button.btn-done').click();
+      // The bearer scheme's box (the introspection clients' Basic scheme has one of its own).
+      const bearerBox = page.locator('.modal-ux .auth-container').filter({ hasText: 'http, Bearer' });
+      await bearerBox.locator('input[type="text"]').fill(accessToken);
+      await bearerBox.locator('button.authorize').click();
+      await expect.poll(async () => (await bearerBox.textContent()) ?? '').toContain('Logout');
+      await bearerBox.locator('button.btn-done').click();
     });
 
     await step(page, 'swagger-me', async () => {
