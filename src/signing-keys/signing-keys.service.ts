@@ -92,6 +92,11 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
   /** The live keys, worked out at most once a second and on every re-read. */
   private liveMemo: { second: number; keys: LoadedKey[] } | undefined;
   private lastReload = 0;
+  /** Reads of the keys started, and the number of the one whose result is kept. */
+  private reads = 0;
+  private applied = 0;
+  /** Keys another instance announced revoked: never trusted here again. */
+  private readonly distrusted = new Set<string>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -272,16 +277,22 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
 
   /** A key another instance revoked: never trusted again here, even before the keys are re-read. */
   private revokedElsewhere(kid: string): void {
-    const key = this.keys.find((candidate) => candidate.kid === kid);
-    if (!key || key.revokedAt) return;
-    this.keys = this.keys.map((candidate) => (candidate === key ? { ...candidate, revokedAt: new Date() } : candidate));
+    this.distrusted.add(kid);
+    this.keys = this.keys.map((key) => (key.kid === kid && !key.revokedAt ? { ...key, revokedAt: new Date() } : key));
     this.liveMemo = undefined;
   }
 
-  /** Re-reads the keys from the database. */
+  /**
+   * Re-reads the keys from the database. Of reads that overlap, only the latest started is kept, and
+   * a key announced revoked stays so even in a read that began before the revocation committed.
+   */
   async reload(): Promise<void> {
     this.lastReload = Date.now();
-    this.keys = await loadRows(this.dataSource.manager);
+    const read = ++this.reads;
+    const rows = await loadRows(this.dataSource.manager);
+    if (read < this.applied) return;
+    this.applied = read;
+    this.keys = rows.map((row) => (this.distrusted.has(row.kid) && !row.revokedAt ? { ...row, revokedAt: new Date() } : row));
     this.liveMemo = undefined;
   }
 
