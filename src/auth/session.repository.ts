@@ -17,17 +17,16 @@ export function idleDeadline(from: Date, idleTtlSeconds: number): Date {
   return new Date(from.getTime() + idleTtlSeconds * 1000);
 }
 
-/** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
-const IDENTITY_SQL = `
-  SELECT ${userColumns('u')}, s.expires_at
+/** Session $1, live at $2, of a user who exists and is not disabled. */
+const LIVE_SESSION_OF_ACTIVE_USER = `
   FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
 
+/** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
+const IDENTITY_SQL = `SELECT ${userColumns('u')}, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`;
+
 /** The live session's current refresh token (its hash, when it was issued, when it runs out), with its active user. */
-const REFRESH_STATE_SQL = `
-  SELECT ${userColumns('u')}, s.refresh_token_hash, s.last_used_at, s.expires_at
-  FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
+const REFRESH_STATE_SQL = `SELECT ${userColumns('u')}, s.refresh_token_hash, s.last_used_at, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`;
 
 /**
  * A rotation in one statement: it matches only while the presented token is the session's current

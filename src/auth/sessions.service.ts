@@ -57,19 +57,23 @@ export class SessionsService {
     const cached = await this.cache.lookup(sessionId, userId);
     if (cached) return cached;
     const mark = this.cache.mark;
-    const found = await this.sessions.findIdentity(sessionId, new Date());
-    // The token's user must own the session (compared here so the lookup stays on the primary key).
-    if (!found || found.user.id !== userId) return null;
-    const identity: AuthUser = { sessionId, user: found.user };
-    this.cache.set(identity, found.expiresAt, mark);
-    return identity;
+    const found = await this.readIdentity(sessionId, userId);
+    if (!found) return null;
+    this.cache.set(found.identity, found.expiresAt, mark);
+    return found.identity;
   }
 
   /** As findIdentity, read from the database now, past the identity cache: for an answer another service acts on. */
   async findIdentityNow(sessionId: string, userId: string): Promise<AuthUser | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
+    return (await this.readIdentity(sessionId, userId))?.identity ?? null;
+  }
+
+  private async readIdentity(sessionId: string, userId: string): Promise<{ identity: AuthUser; expiresAt: Date } | null> {
     const found = await this.sessions.findIdentity(sessionId, new Date());
-    return found && found.user.id === userId ? { sessionId, user: found.user } : null;
+    // The token's user must own the session (compared here so the lookup stays on the primary key).
+    if (!found || found.user.id !== userId) return null;
+    return { identity: { sessionId, user: found.user }, expiresAt: found.expiresAt };
   }
 
   /**
