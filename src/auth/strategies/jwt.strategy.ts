@@ -6,22 +6,28 @@ import { ApiException } from '../../common/errors/api.exception.js';
 import type { AuthUser } from '../../common/request/auth-user.js';
 import { authConfig, type AuthConfig } from '../../config/auth.config.js';
 import { SigningKeysService } from '../../signing-keys/signing-keys.service.js';
-import { accessClaims, accessHeader, accessTokenVerifyOptions } from '../access-token.js';
+import { accessClaims, accessHeader, accessTokenVerifyOptions, type AccessHeader } from '../access-token.js';
 import { SessionsService } from '../sessions.service.js';
 import { VerifiedTokens, type VerifiedClaims } from '../verified-tokens.js';
 
 /** `Bearer <jwt>`, the scheme in any case (RFC 7235 §2.1); no token from the query string or body. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
-/** The access token of an `Authorization: Bearer` header; null when there is none, or its header is not one of ours. */
-function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-  return token && accessHeader(token) ? token : null;
+interface PresentedToken {
+  token: string;
+  header: AccessHeader;
 }
 
-/** The token each request presents, read from its header once, in `authenticate`. */
-const presented = new WeakMap<object, string>();
+/** The access token of an `Authorization: Bearer` header and its JWT header; null when there is none, or its header is not one of ours. */
+function bearerToken(request: FastifyRequest): PresentedToken | null {
+  const authorization = request.headers.authorization;
+  const token = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : undefined;
+  const header = token ? accessHeader(token) : null;
+  return token && header ? { token, header } : null;
+}
+
+/** The token each request presents, read (and its header parsed) once, in `authenticate`. */
+const presented = new WeakMap<object, PresentedToken>();
 
 /**
  * Decides every request that needs a bearer token. A token seen before is looked up in VerifiedTokens
@@ -40,11 +46,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const verify = accessTokenVerifyOptions(config.jwt);
     super({
       passReqToCallback: true,
-      jwtFromRequest: (request: object) => presented.get(request) ?? null,
+      jwtFromRequest: (request: object) => presented.get(request)?.token ?? null,
       // Only a live key of ours, named by the token's `kid`, and only with that key's own algorithm:
       // no algorithm confusion (an HMAC over a public key), no key the token brings along.
-      secretOrKeyProvider: (_request: unknown, token: string, done: (error: Error | null, key?: Buffer) => void) => {
-        const header = accessHeader(token);
+      secretOrKeyProvider: (request: object, _token: string, done: (error: Error | null, key?: Buffer) => void) => {
+        const header = presented.get(request)?.header;
         if (!header) return done(new ApiException('token_invalid', 'Invalid access token'));
         keys.verifierReloading(header.kid, header.alg).then(
           // jsonwebtoken accepts a KeyObject; the passport-jwt typings predate it.
@@ -64,7 +70,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /** Passport's entry, per request: a token verified before skips the signature check, nothing else. */
   override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: object): void {
     const token = bearerToken(request as unknown as FastifyRequest);
-    const remembered = token === null ? undefined : this.verified.get(token);
+    const remembered = token === null ? undefined : this.verified.get(token.token);
     // A key revoked since stops its tokens at once, remembered or not.
     const claims = remembered && this.keys.trusts(remembered.kid) ? remembered : undefined;
     if (!claims) {
@@ -87,9 +93,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const verified = accessClaims(payload);
     if (!verified) throw new ApiException('token_invalid', 'Invalid access token');
     const { sub, sid, exp } = verified;
-    const claims = { sub, sid, exp, kid: accessHeader(presented.get(request)!)!.kid };
+    const { token, header } = presented.get(request)!;
+    const claims = { sub, sid, exp, kid: header.kid };
     const identity = await this.identify(claims);
-    this.verified.remember(presented.get(request)!, claims);
+    this.verified.remember(token, claims);
     return identity;
   }
 
