@@ -5,10 +5,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
-import { answerFrameworkError } from './common/filters/framework-errors.js';
+import { frameworkErrorAnswerer } from './common/filters/framework-errors.js';
 import { addErrorResponses } from './common/openapi/error-responses.js';
 import { acceptFormBodiesOnMarkedRoutes } from './common/http/form-body.js';
-import { SECURITY_HEADERS } from './common/http/security-headers.js';
+import { sendPageHeaders, securityHeaders } from './common/http/security-headers.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
 import { INTROSPECTION_CLIENT_SCHEME } from './oauth/decorators/client-authenticated.decorator.js';
 
@@ -18,7 +18,8 @@ export interface CreateAppOptions {
 
 /** Builds the application exactly as it runs in production; `main.ts` and the e2e tests both use it. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const { trustProxy, httpTimeouts } = appConfig();
+  const { trustProxy, httpTimeouts, isProduction } = appConfig();
+  const headers = securityHeaders(isProduction);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy,
@@ -26,10 +27,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // A malformed URL is refused before routing: answer it in the common shape, with the headers.
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: frameworkErrorAnswerer(headers.api),
     // A slow or stalled request is answered 408 and closed; Fastify's default waits forever.
     ...httpTimeouts,
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(headers.api),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     logger: options.logger ?? ['log', 'warn', 'error'],
@@ -58,20 +59,24 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     ],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (_request, reply, done) => {
-      void reply.headers(SECURITY_HEADERS);
-      done();
-    });
-  app.enableCors({
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    credentials: true,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport'],
-    maxAge: 600,
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers.api);
+    done();
   });
+  // Added before any route is registered (Nest's own, Swagger UI's), so that it sees them all.
+  sendPageHeaders(fastify, headers.page, (url) => config.docsEnabled && /^\/docs(\/|$)/.test(url));
+  // Without CORS_ORIGINS no cross-origin caller is allowed: browsers already refuse what carries no
+  // CORS headers, so no hook runs (it would on every request).
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport'],
+      maxAge: 600,
+    });
+  }
   if (config.docsEnabled) setUpSwagger(app);
   return app;
 }

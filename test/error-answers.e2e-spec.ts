@@ -192,7 +192,7 @@ describe('error answers a client can tell apart (e2e)', () => {
       expect(response.body.code).toBe('bad_request');
       expect(JSON.stringify(response.body)).not.toContain('FST_');
       expect(response.headers['x-content-type-options']).toBe('nosniff');
-      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(response.headers['cache-control']).toBe('no-store');
     });
   });

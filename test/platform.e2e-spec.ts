@@ -242,14 +242,49 @@ describe('platform (e2e)', () => {
   });
 
   describe('headers', () => {
-    it('should send helmet security headers', async () => {
-      const response = await test.http.get('/health');
+    it('should send an API answer the headers a JSON answer needs, and only those', async () => {
+      const response = await test.http.get('/health/live');
 
-      expect(response.headers['x-content-type-options']).toBe('nosniff');
-      expect(response.headers['strict-transport-security']).toMatch(/max-age=/);
-      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(response.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+      });
+      // Not in development (see the unit spec for production), and nothing meant for documents.
+      expect(response.headers['strict-transport-security']).toBeUndefined();
+      expect(response.headers['x-frame-options']).toBeUndefined();
       expect(response.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it.each(['/docs', '/docs/swagger-ui-init.js', '/', '/app.js'])(
+      'should send a document a browser renders (%s) helmet’s headers, with a CSP of its own',
+      async (path) => {
+        const response = await test.http.get(path);
+
+        expect(response.status).toBe(200);
+        expect(response.headers['x-content-type-options']).toBe('nosniff');
+        expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+        expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
+        expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+        expect(response.headers['content-security-policy']).not.toContain("default-src 'none'");
+      },
+    );
+
+    it('should not answer a preflight with CORS headers when no origin is configured', async () => {
+      const bare = await startTestApp();
+      try {
+        const response = await bare.http
+          .options('/api/v1/auth/login')
+          .set('Origin', 'https://app.example.com')
+          .set('Access-Control-Request-Method', 'POST');
+
+        expect(response.status).toBe(404);
+        expect(response.headers['access-control-allow-origin']).toBeUndefined();
+        expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+      } finally {
+        await bare.close();
+      }
     });
 
     it('should echo only configured CORS origins', async () => {

@@ -10,6 +10,7 @@ import {
   ParseUUIDPipe,
   Post,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -38,6 +39,7 @@ import { TokenResponseDto } from './dto/token-response.dto.js';
 import { Transport, type TokenTransport } from './decorators/token-transport.decorator.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
+import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
 import { SessionRotationService } from './session-rotation.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -73,6 +75,7 @@ export class AuthController {
 
   @Public()
   @RateLimit('refresh')
+  @UseInterceptors(RefreshLimitInterceptor)
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -19,7 +19,6 @@ import { IdentityCache } from './identity-cache.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { RefreshCookieService } from './refresh-cookie.service.js';
-import { RefreshLimitInterceptor } from './refresh-limit.interceptor.js';
 import { SessionRotationService } from './session-rotation.service.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -71,7 +70,6 @@ import { VerifiedTokens } from './verified-tokens.js';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_INTERCEPTOR, useClass: RefreshLimitInterceptor },
   ],
   exports: [SessionsService, AccessTokenVerifier, PasswordService, OneTimeTokensService, RefreshCookieService],
 })

@@ -7,10 +7,11 @@ const bcrypt = require('bcryptjs');
 const { readlinkSync } = require('node:fs');
 const { setPriority } = require('node:os');
 
-// Below the event loop's priority (on Linux a thread has a nice value of its own): logins take the
-// idle CPU, and other requests are not kept waiting behind them.
+// The lowest priority (on Linux a thread has a nice value of its own): hashing takes all the CPU
+// nothing else wants, and the event loop, woken by a request, gets a core at once instead of waiting
+// behind a hash (at nice 10 a guarded route's p99 still rose 3.5-7x during a login storm).
 try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19);
 } catch {
   // Not Linux: the threads keep the normal priority.
 }

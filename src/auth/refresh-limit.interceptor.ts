@@ -1,14 +1,12 @@
 import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, normalizeIp } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { catchError, mergeMap, type Observable } from 'rxjs';
 import { errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
-import { rateLimitConfig, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
+import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
-import { RATE_LIMIT_RULE_KEY } from '../rate-limit/rate-limit.decorator.js';
 import type { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 import { presentedRefreshToken, refreshCookieName } from './presented-refresh-token.js';
 import { claimedSessionId } from './tokens.service.js';
@@ -18,7 +16,7 @@ const COUNTERS = 'refresh';
 const REFUSED = new Set<ErrorCode>(['refresh_token_invalid', 'refresh_token_reused']);
 
 /**
- * The per-account limit of the refresh route. A refresh token starts with its session id, which is
+ * The per-account limit of the refresh route, on that route only. A refresh token starts with its session id, which is
  * no secret (every access token carries it), so a request is counted against the session only once
  * its token proved genuine (the refresh succeeded); a refused token is counted against the
  * sender's address instead. Either counter past RATE_LIMIT_REFRESH_ACCOUNT refuses further refreshes
@@ -30,16 +28,10 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
-    private readonly reflector: Reflector,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (
-      !this.config.enabled ||
-      this.reflector.get<RateLimitRule | undefined>(RATE_LIMIT_RULE_KEY, context.getHandler()) !== 'refresh'
-    ) {
-      return next.handle();
-    }
+    if (!this.config.enabled) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const { fromBody, fromCookies } = presentedRefreshToken(request, refreshCookieName(this.app.isProduction));
     const token = fromBody ?? fromCookies[0];

@@ -1,6 +1,16 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+import { cachingReflector } from '../common/request/route-metadata.js';
+import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { SERVICE_CLIENT_ROUTE_KEY, serviceClientOf } from './service-client.js';
 
 /** The per-account throttler's key each request was counted under, so that a refusal can give the hit back. */
@@ -10,10 +20,25 @@ export function accountHitOf(request: object): string | undefined {
   return accountHits.get(request);
 }
 
+const ALLOWED = Promise.resolve(true);
+
 /** The throttler, answering 429 in the common error shape with a plain `Retry-After` header. */
 abstract class RateLimitGuard extends ThrottlerGuard {
   /** The named throttlers this guard applies. */
   protected abstract readonly applies: readonly string[];
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    @Inject(rateLimitConfig.KEY) private readonly limits: RateLimitConfig,
+  ) {
+    super(options, storage, cachingReflector());
+  }
+
+  /** With RATE_LIMIT=off, nothing to look up or count. */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.limits.enabled ? super.canActivate(context) : ALLOWED;
+  }
 
   override async onModuleInit(): Promise<void> {
     await super.onModuleInit();

@@ -1,5 +1,4 @@
 import { ExecutionContext, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { authUserOf } from '../common/request/current-user.decorator.js';
@@ -79,12 +78,7 @@ function throttlers(config: RateLimitConfig, oauth: OAuthConfig): ThrottlerOptio
       }),
     }),
   ],
-  providers: [
-    LoginLockoutService,
-    RefusalRefundInterceptor,
-    ServiceClientRateLimitGuard,
-    { provide: APP_INTERCEPTOR, useExisting: RefusalRefundInterceptor },
-  ],
+  providers: [LoginLockoutService, RefusalRefundInterceptor, ServiceClientRateLimitGuard],
   exports: [LoginLockoutService, RefusalRefundInterceptor, ServiceClientRateLimitGuard, RedisModule, ThrottlerModule],
 })
 export class RateLimitModule {}

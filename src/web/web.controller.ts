@@ -1,6 +1,7 @@
 import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import { RendersPage } from '../common/http/security-headers.js';
 import { Public } from '../common/request/public.decorator.js';
 
 /** The page's own files, read once: `public/` beside `src/` and `dist/`. */
@@ -22,6 +23,7 @@ export class WebController {
   private readonly css = read('app.css');
 
   @Get(['/', 'verify-email', 'reset-password', 'confirm-email'])
+  @RendersPage()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_CSP)
   @Header('Cache-Control', 'no-store')
@@ -30,6 +32,7 @@ export class WebController {
   }
 
   @Get('app.js')
+  @RendersPage()
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   script(): string {
@@ -37,6 +40,7 @@ export class WebController {
   }
 
   @Get('app.css')
+  @RendersPage()
   @Header('Content-Type', 'text/css; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   styles(): string {

@@ -1,23 +1,22 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ApiException } from '../../common/errors/api.exception.js';
 import { IS_PUBLIC_KEY } from '../../common/request/public.decorator.js';
+import { cachingReflector } from '../../common/request/route-metadata.js';
 
 /** Global: every route needs a valid access token unless it is marked `@Public()`; JwtStrategy decides. */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+  private readonly reflector = cachingReflector();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** A public route answers at once, without a promise to wait for. */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic === true || ((await super.canActivate(context)) as boolean);
+    return isPublic === true || (super.canActivate(context) as Promise<boolean>);
   }
 
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
