@@ -18,7 +18,7 @@ describe('database outage (e2e)', () => {
   });
 
   it('should answer 503 while the database is down, issue no token, and recover by itself', async () => {
-    const { email, password, accessToken } = await registerUser(test);
+    const { email, password, accessToken, refreshToken } = await registerUser(test);
     const cut = outage(test);
 
     await cut.begin();
@@ -39,6 +39,13 @@ describe('database outage (e2e)', () => {
 
       const me = await test.http.get('/api/v1/auth/me').set(bearer(accessToken));
       expect(me.status).toBe(503);
+      expectErrorShape(me.body, 503);
+
+      // Refresh runs its statement straight on the driver's pool: the same answer, and nothing spent.
+      const refresh = await test.http.post('/api/v1/auth/refresh').send({ refreshToken });
+      expect(refresh.status).toBe(503);
+      expectErrorShape(refresh.body, 503);
+      expect(refresh.body.accessToken).toBeUndefined();
     } finally {
       await cut.end();
     }
@@ -46,6 +53,7 @@ describe('database outage (e2e)', () => {
     await expect.poll(async () => (await test.http.get('/health')).status, { timeout: 10_000, interval: 200 }).toBe(200);
     expect((await test.http.post('/api/v1/auth/login').send({ email, password })).status).toBe(200);
     expect((await test.http.get('/api/v1/auth/me').set(bearer(accessToken))).status).toBe(200);
+    expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken })).status).toBe(200);
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMigratedDatabase, type MigratedDatabase } from '../../test/support/migrated-database.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
+import { PooledStatements } from '../common/database/pooled-statements.js';
 import { ApiException, errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import type { ClientInfo } from '../common/request/client-info.js';
@@ -91,7 +92,7 @@ describe(SessionRotationService.name, () => {
     keys = new SigningKeysService(dataSource, config, audit, notifications);
     await keys.onModuleInit();
     tokens = new TokensService(jwt, keys, config);
-    const repository = new SessionRepository(dataSource);
+    const repository = new SessionRepository(dataSource, new PooledStatements(dataSource, { prepare: false }));
     const events = new UserEvents();
     const cache = new IdentityCache(config, dataSource, events, notifications);
     const users = new UsersService(dataSource.getRepository(User), dataSource, events);

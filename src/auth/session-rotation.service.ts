@@ -39,7 +39,7 @@ export class SessionRotationService {
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenResponseDto> {
     const presented = this.tokens.readRefreshToken(refreshToken);
     const outcome: Outcome = presented
-      ? ((await this.rotate(this.dataSource.manager, presented.sessionId, presented.hash, client)) ??
+      ? ((await this.rotate(presented.sessionId, presented.hash, client)) ??
         (await this.dataSource.transaction((manager) => this.settle(manager, presented.sessionId, presented.hash, client))))
       : { kind: 'invalid' };
     switch (outcome.kind) {
@@ -52,25 +52,31 @@ export class SessionRotationService {
     }
   }
 
-  /** The common case, one statement: the presented token is the current one. Undefined when it is not. */
+  /**
+   * The common case, one statement: the presented token is the current one. Undefined when it is not.
+   * Without `manager` a statement of its own; with one, in the caller's transaction.
+   */
   private async rotate(
-    manager: EntityManager,
     sessionId: string,
     hash: string,
     client: ClientInfo,
+    manager?: EntityManager,
   ): Promise<Outcome | undefined> {
     const next = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
     const successor: SealedSuccessor = { refreshToken: next.token, issuedAt: now.getTime() };
-    const rotated = await this.sessions.rotate(manager, {
-      sessionId,
-      presentedHash: hash,
-      nextHash: next.hash,
-      sealedSuccessor: this.config.refresh.reuseWindow > 0 ? this.tokens.seal(successor) : null,
-      now,
-      idleDeadline: idleDeadline(now, this.config.refresh.idleTtl),
-      client,
-    });
+    const rotated = await this.sessions.rotate(
+      {
+        sessionId,
+        presentedHash: hash,
+        nextHash: next.hash,
+        sealedSuccessor: this.config.refresh.reuseWindow > 0 ? this.tokens.seal(successor) : null,
+        now,
+        idleDeadline: idleDeadline(now, this.config.refresh.idleTtl),
+        client,
+      },
+      manager,
+    );
     if (!rotated) return undefined;
     // Signed at the sealed issue time, as a retry within the window will be: the same access token.
     const grant = { sessionId, refreshToken: next.token, generation: rotated.generation, issuedAt: now };
@@ -85,7 +91,7 @@ export class SessionRotationService {
 
     // It became the current token meanwhile.
     if (this.tokens.sameHash(session.refreshTokenHash, hash)) {
-      return (await this.rotate(manager, sessionId, hash, client)) ?? { kind: 'invalid' };
+      return (await this.rotate(sessionId, hash, client, manager)) ?? { kind: 'invalid' };
     }
 
     if (this.tokens.sameHash(session.previousTokenHash, hash) && session.inReuseWindow && session.rotatedAt) {

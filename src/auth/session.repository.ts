@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { PooledStatements, type PooledStatement } from '../common/database/pooled-statements.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import type { User } from '../users/entities/user.entity.js';
 import { userColumns, userFromRow, type UserRow } from '../users/entities/user-row.js';
@@ -23,7 +24,10 @@ const LIVE_SESSION_OF_ACTIVE_USER = `
   WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`;
 
 /** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
-const IDENTITY_SQL = `SELECT ${userColumns('u')}, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`;
+const IDENTITY: PooledStatement = {
+  name: 'auth_session_identity',
+  text: `SELECT ${userColumns('u')}, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`,
+};
 
 /** The live session's current refresh token (its hash, when it was issued, when it runs out), with its active user. */
 const REFRESH_STATE_SQL = `SELECT ${userColumns('u')}, s.refresh_token_hash, s.last_used_at, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`;
@@ -37,7 +41,9 @@ const REFRESH_STATE_SQL = `SELECT ${userColumns('u')}, s.refresh_token_hash, s.l
  * starts its window when it commits, not when the request came in. Everything compared with the app's
  * clock (the token's issue time, `last_used_at`, `expires_at`) is the app's `now` ($5).
  */
-const ROTATE_SQL = `
+const ROTATE: PooledStatement = {
+  name: 'auth_session_rotate',
+  text: `
   WITH locked AS MATERIALIZED (
     SELECT s.id FROM sessions s
     WHERE s.id = $1 AND s.refresh_token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $5
@@ -53,7 +59,8 @@ const ROTATE_SQL = `
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
   FROM rotation r, users u
   WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
-  RETURNING s.generation, ${userColumns('u')}`;
+  RETURNING s.generation, ${userColumns('u')}`,
+};
 
 /**
  * The live session under its row lock, with its user, and whether its last rotation is within the
@@ -122,7 +129,10 @@ export interface Rotation {
 /** The sessions table: its SQL and its row locks. The rules for using them live in the services. */
 @Injectable()
 export class SessionRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PooledStatements,
+  ) {}
 
   async insert(manager: EntityManager, session: NewSession): Promise<void> {
     await manager.insert(Session, session);
@@ -130,7 +140,7 @@ export class SessionRepository {
 
   /** The live session's user, and until when the session runs if unused; null when it has ended or the user is disabled or gone. */
   async findIdentity(sessionId: string, now: Date): Promise<{ user: User; expiresAt: Date } | null> {
-    const rows: Array<UserRow & { expires_at: Date }> = await this.dataSource.query(IDENTITY_SQL, [sessionId, now]);
+    const rows = await this.statements.rows<UserRow & { expires_at: Date }>(IDENTITY, [sessionId, now]);
     const row = rows[0];
     return row ? { user: userFromRow(row), expiresAt: row.expires_at } : null;
   }
@@ -150,19 +160,18 @@ export class SessionRepository {
       : null;
   }
 
-  /** Rotates when the presented token is the current one; undefined when it is not (or the session is not live). */
-  async rotate(manager: EntityManager, rotation: Rotation): Promise<{ user: User; generation: number } | undefined> {
+  /**
+   * Rotates when the presented token is the current one; undefined when it is not (or the session is
+   * not live). Without `manager` (the common case, a statement of its own) straight on the pool and
+   * prepared; with one, in the caller's transaction.
+   */
+  async rotate(rotation: Rotation, manager?: EntityManager): Promise<{ user: User; generation: number } | undefined> {
     const { sessionId, presentedHash, nextHash, sealedSuccessor, now, idleDeadline, client } = rotation;
-    const [rows]: [Array<UserRow & { generation: number }>, number] = await manager.query(ROTATE_SQL, [
-      sessionId,
-      presentedHash,
-      nextHash,
-      sealedSuccessor,
-      now,
-      idleDeadline,
-      client.userAgent,
-      client.ip,
-    ]);
+    const values = [sessionId, presentedHash, nextHash, sealedSuccessor, now, idleDeadline, client.userAgent, client.ip];
+    type Row = UserRow & { generation: number };
+    const rows: Row[] = manager
+      ? (await manager.query<[Row[], number]>(ROTATE.text, values))[0]
+      : await this.statements.rows<Row>(ROTATE, values);
     const row = rows[0];
     return row && { user: userFromRow(row), generation: row.generation };
   }

@@ -5,6 +5,7 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
 import { DatabaseStatus } from '../common/database/database-status.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
+import { PooledStatements } from '../common/database/pooled-statements.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
 
@@ -41,8 +42,14 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
       useFactory: (dataSource: DataSource, embedded: EmbeddedPostgres | null) =>
         new DatabaseNotifications(dataSource, { shared: !embedded }),
     },
+    {
+      provide: PooledStatements,
+      inject: [getDataSourceToken(), EMBEDDED_POSTGRES],
+      useFactory: (dataSource: DataSource, embedded: EmbeddedPostgres | null) =>
+        new PooledStatements(dataSource, { prepare: !embedded }),
+    },
   ],
-  exports: [DatabaseNotifications],
+  exports: [DatabaseNotifications, PooledStatements],
 })
 class DatabaseNotificationsModule {}
 
