@@ -42,6 +42,22 @@ describe('migrations (e2e)', () => {
     expect(applied.map((migration) => migration.name)).toEqual(dataSource.migrations.map((migration) => migration.name));
   });
 
+  it("should serve ILIKE '%term%' on email and name from the trigram indexes (pg_trgm loads on PGlite too)", async () => {
+    // On a small table the planner would rather read it all: forbid that to see whether the indexes can serve the search.
+    await dataSource.query('SET enable_seqscan = off');
+    try {
+      const plan = await dataSource.query<Array<{ 'QUERY PLAN': string }>>(
+        "EXPLAIN SELECT id FROM users WHERE email ILIKE '%ada%' OR name ILIKE '%ada%'",
+      );
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+
+      expect(text).toContain('IDX_users_email_trgm');
+      expect(text).toContain('IDX_users_name_trgm');
+    } finally {
+      await dataSource.query('RESET enable_seqscan');
+    }
+  });
+
   it('should keep email unique whatever its case, even for a direct insert', async () => {
     await dataSource.query("INSERT INTO users (email, password_hash) VALUES ('case@example.com', 'x')");
 

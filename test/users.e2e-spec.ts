@@ -58,9 +58,10 @@ describe('users administration (e2e)', () => {
         .set(bearer(admin.accessToken));
 
       expect(first.status).toBe(200);
-      expect(first.body).toMatchObject({ total: 3, page: 1, limit: 2 });
+      expect(first.body).toMatchObject({ total: 3, totalExact: true, page: 1, limit: 2, nextCursor: expect.any(String) });
       expect(first.body.items).toHaveLength(2);
       expect(second.body.items).toHaveLength(1);
+      expect(second.body.nextCursor).toBeNull();
       const emails = [...first.body.items, ...second.body.items].map((u: UserBody) => u.email).sort();
       expect(emails).toEqual([0, 1, 2].map((i) => `${tag}-${i}@example.com`));
       expect(JSON.stringify(first.body)).not.toMatch(/password|\$2[aby]\$/i);
@@ -74,6 +75,162 @@ describe('users administration (e2e)', () => {
 
       expect(response.status).toBe(200);
       expect(response.body.items.map((u: UserBody) => u.id)).toEqual([user.id]);
+    });
+
+    it('should find a term in the email too, whatever its case', async () => {
+      const tag = uniqueEmail('Casey').split('@')[0];
+      const { user } = await registerUser(test, { email: `${tag}@example.com`, name: 'No Match Here' });
+
+      const response = await test.http.get('/api/v1/users').query({ search: tag.toUpperCase() }).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ total: 1, totalExact: true, nextCursor: null });
+      expect(response.body.items.map((u: UserBody) => u.id)).toEqual([user.id]);
+    });
+
+    it('should walk every page by cursor, newest first, without a duplicate or a gap where created_at is equal', async () => {
+      const tag = uniqueEmail('walk').split('@')[0];
+      // Ten rows share one instant, two differ from it below the millisecond, the rest are a second apart.
+      await test.app.get(DataSource).query(
+        `INSERT INTO users (email, password_hash, created_at)
+         SELECT $1 || '-' || i || '@example.com', 'x',
+                CASE WHEN i <= 10 THEN timestamptz '2020-01-01 00:00:00.123456Z'
+                     WHEN i = 11 THEN timestamptz '2020-01-01 00:00:00.123100Z'
+                     WHEN i = 12 THEN timestamptz '2020-01-01 00:00:00.123900Z'
+                     ELSE timestamptz '2020-01-01 00:00:00Z' + i * interval '1 second' END
+         FROM generate_series(1, 17) AS i`,
+        [tag],
+      );
+      const expected = await test.app
+        .get(DataSource)
+        .query<Array<{ id: string }>>(`SELECT id FROM users WHERE email LIKE $1 ORDER BY created_at DESC, id DESC`, [`${tag}-%`]);
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const response = await test.http
+          .get('/api/v1/users')
+          .query({ search: tag, limit: 3, ...(cursor && { cursor }) })
+          .set(bearer(admin.accessToken));
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({ total: 17, totalExact: true });
+        seen.push(...response.body.items.map((u: UserBody) => u.id));
+        cursor = response.body.nextCursor ?? undefined;
+        if (!cursor) break;
+      }
+
+      expect(expected).toHaveLength(17);
+      expect(seen).toEqual(expected.map((row) => row.id));
+    });
+
+    it('should walk the whole list by cursor in the order of (created_at, id), newest first', async () => {
+      const expected = await test.app
+        .get(DataSource)
+        .query<Array<{ id: string }>>('SELECT id FROM users ORDER BY created_at DESC, id DESC');
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const response = await test.http
+          .get('/api/v1/users')
+          .query({ limit: 7, ...(cursor && { cursor }) })
+          .set(bearer(admin.accessToken));
+        expect(response.status).toBe(200);
+        seen.push(...response.body.items.map((u: UserBody) => u.id));
+        cursor = response.body.nextCursor ?? undefined;
+      } while (cursor && seen.length <= expected.length);
+
+      expect(seen).toEqual(expected.map((row) => row.id));
+    });
+
+    it.each([
+      ['not base64url', 'not a cursor!'],
+      ['not a key', Buffer.from('hello').toString('base64url')],
+      ['a millisecond key', Buffer.from('2020-01-01T00:00:00.123Z,7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41').toString('base64url')],
+      [
+        'a day that does not exist',
+        Buffer.from('2020-02-30T00:00:00.000000Z,7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41').toString('base64url'),
+      ],
+      ['padded', `${Buffer.from('2020-01-01T00:00:00.000000Z,7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41').toString('base64url')}=`],
+    ])('should answer 400 cursor_invalid for a cursor that is %s', async (_case, cursor) => {
+      const response = await test.http.get('/api/v1/users').query({ cursor }).set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(400);
+      expectErrorShape(response.body, 400);
+      expect(response.body).toMatchObject({ code: 'cursor_invalid', message: expect.stringContaining('cursor') });
+    });
+
+    it('should refuse a cursor with a page, and a page past the first 5000 users (400)', async () => {
+      const first = await test.http.get('/api/v1/users').query({ limit: 1 }).set(bearer(admin.accessToken));
+      const withPage = await test.http
+        .get('/api/v1/users')
+        .query({ cursor: first.body.nextCursor, page: 2 })
+        .set(bearer(admin.accessToken));
+      const deepest = await test.http.get('/api/v1/users').query({ page: 251, limit: 20 }).set(bearer(admin.accessToken));
+      const tooDeep = await test.http.get('/api/v1/users').query({ page: 252, limit: 20 }).set(bearer(admin.accessToken));
+
+      expect(withPage.status).toBe(400);
+      expect(withPage.body).toMatchObject({ code: 'validation_failed', message: ['cursor and page cannot be used together'] });
+      expect(deepest.status).toBe(200);
+      expect(tooDeep.status).toBe(400);
+      expect(tooDeep.body).toMatchObject({ code: 'validation_failed', message: [expect.stringContaining('nextCursor')] });
+    });
+
+    it.each(['ab', ' ab ', '%%%', 'a.b.c'])(
+      'should refuse the search %j: fewer than 3 letters or digits in a row (400)',
+      async (search) => {
+        const response = await test.http.get('/api/v1/users').query({ search }).set(bearer(admin.accessToken));
+
+        expect(response.status).toBe(400);
+        expect(response.body).toMatchObject({
+          code: 'validation_failed',
+          message: [expect.stringContaining('3 letters or digits')],
+        });
+      },
+    );
+
+    it('should treat an empty search as none', async () => {
+      const response = await test.http.get('/api/v1/users').query({ search: '  ' }).set(bearer(admin.accessToken));
+      const unfiltered = await test.http.get('/api/v1/users').set(bearer(admin.accessToken));
+
+      expect(response.status).toBe(200);
+      expect(response.body.total).toBe(unfiltered.body.total);
+      expect(response.body.items).toEqual(unfiltered.body.items);
+    });
+
+    it('should count a search exactly up to 100 matches, then say the total is not exact', async () => {
+      const tag = uniqueEmail('many').split('@')[0];
+      const insert = (from: number, to: number) =>
+        test.app
+          .get(DataSource)
+          .query(
+            `INSERT INTO users (email, password_hash) SELECT $1 || '-' || i || '@example.com', 'x' FROM generate_series($2::int, $3::int) AS i`,
+            [tag, from, to],
+          );
+      await insert(1, 100);
+      const hundred = await test.http.get('/api/v1/users').query({ search: tag }).set(bearer(admin.accessToken));
+      await insert(101, 130);
+      const more = await test.http.get('/api/v1/users').query({ search: tag }).set(bearer(admin.accessToken));
+
+      expect(hundred.body).toMatchObject({ total: 100, totalExact: true });
+      expect(more.body).toMatchObject({ total: 101, totalExact: false });
+    });
+
+    it('should count the whole list exactly up to 1000 users, then estimate it', async () => {
+      const count = async () => Number((await test.app.get(DataSource).query('SELECT count(*) AS n FROM users'))[0].n);
+      const small = await test.http.get('/api/v1/users').set(bearer(admin.accessToken));
+      expect(small.body).toMatchObject({ total: await count(), totalExact: true });
+
+      await test.app
+        .get(DataSource)
+        .query(
+          `INSERT INTO users (email, password_hash) SELECT 'bulk-' || i || '@example.com', 'x' FROM generate_series(1, 1000) AS i`,
+        );
+      const large = await test.http.get('/api/v1/users').set(bearer(admin.accessToken));
+
+      expect(large.status).toBe(200);
+      expect(large.body.totalExact).toBe(false);
+      expect(large.body.total).toBeGreaterThan(1000);
     });
 
     it('should default to page 1 of 20', async () => {

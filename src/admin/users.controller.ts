@@ -18,8 +18,10 @@ import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserListResponseDto } from './dto/user-list-response.dto.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { Role } from '../common/request/role.enum.js';
+import { UserListService } from '../users/user-list.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AdminUsersService } from './admin-users.service.js';
+import { decodeUserListCursor } from './user-list-cursor.js';
 
 @ApiTags('users')
 @Roles(Role.Admin)
@@ -27,16 +29,18 @@ import { AdminUsersService } from './admin-users.service.js';
 export class UsersController {
   constructor(
     private readonly users: UsersService,
+    private readonly userList: UserListService,
     private readonly admin: AdminUsersService,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List users, newest first (admin)' })
+  @ApiOperation({ summary: 'List users, newest first (admin); walk a large list with `cursor`' })
   @ApiOkResponse({ type: UserListResponseDto })
-  @ApiErrors('forbidden')
+  @ApiErrors('forbidden', 'cursor_invalid')
   async list(@Query() query: ListUsersQueryDto): Promise<UserListResponseDto> {
-    const { items, total } = await this.users.list(query);
-    return { items: items.map((user) => UserResponseDto.from(user)), total, page: query.page, limit: query.limit };
+    const after = query.cursor === undefined ? undefined : decodeUserListCursor(query.cursor);
+    const { limit, search } = query;
+    return UserListResponseDto.from(await this.userList.page({ limit, offset: (query.page - 1) * limit, after, search }), query);
   }
 
   @Get(':id')

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, type Stats } from 'node:fs';
@@ -48,7 +49,8 @@ export class EmbeddedPostgres {
       // Lock files of earlier versions (a PID, which a restarted container reuses) mean nothing now.
       rmSync(join(dataDir, 'pgdata.pid'), { force: true });
       socketDir = makeSocketDir(dataDir);
-      const db = await PGlite.create(join(dataDir, 'pgdata'));
+      // pg_trgm backs the users search index (a migration creates the extension).
+      const db = await PGlite.create(join(dataDir, 'pgdata'), { extensions: { pg_trgm } });
       const embedded = new EmbeddedPostgres(db, lock, socketDir);
       await embedded.listen();
       EmbeddedPostgres.logger.log(`Embedded Postgres ready in ${Date.now() - started} ms (data in ${dataDir}/pgdata)`);

@@ -10,6 +10,7 @@ import { SessionLifetime1764000000000 } from './migrations/1764000000000-Session
 import { SessionUserIndex1764100000000 } from './migrations/1764100000000-SessionUserIndex.js';
 import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentTokenHashes.js';
 import { SigningKeys1764300000000 } from './migrations/1764300000000-SigningKeys.js';
+import { UsersListIndexes1764400000000 } from './migrations/1764400000000-UsersListIndexes.js';
 import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
@@ -36,6 +37,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SessionUserIndex1764100000000,
       SpentTokenHashes1764200000000,
       SigningKeys1764300000000,
+      UsersListIndexes1764400000000,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

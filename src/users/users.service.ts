@@ -14,13 +14,6 @@ export interface NewUser {
   roles?: Role[];
 }
 
-/** One page of the users list, newest first, optionally matching `search` in email or name. */
-export interface UserListQuery {
-  page: number;
-  limit: number;
-  search?: string;
-}
-
 /** An admin's change to an account; absent fields stay as they are. */
 export interface AccountChanges {
   roles?: Role[];
@@ -32,8 +25,9 @@ const EMAIL_TAKEN = 'Email is already registered';
 
 /**
  * The one place that reads and writes the users table (raw SQL that joins it takes its columns
- * from `entities/user-row.ts`). Every write a request could see is announced through UserEvents. A method that takes an
- * `EntityManager` takes it first and runs in the caller's transaction; the others run on their own.
+ * from `entities/user-row.ts`; the admin list's paged reads are UserListService's). Every write a request could see is
+ * announced through UserEvents. A method that takes an `EntityManager` takes it first and runs in the caller's
+ * transaction; the others run on their own.
  */
 @Injectable()
 export class UsersService {
@@ -90,19 +84,6 @@ export class UsersService {
       if (isUniqueViolation(error)) throw new ApiException('email_taken', EMAIL_TAKEN);
       throw error;
     }
-  }
-
-  async list({ page, limit, search }: UserListQuery): Promise<{ items: User[]; total: number }> {
-    const query = this.users.createQueryBuilder('user').orderBy('user.createdAt', 'DESC').addOrderBy('user.id');
-    if (search) {
-      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query.where('(user.email ILIKE :pattern OR user.name ILIKE :pattern)', { pattern });
-    }
-    const [items, total] = await query
-      .skip((page - 1) * limit)
-      .take(limit)
-      .getManyAndCount();
-    return { items, total };
   }
 
   /**

@@ -21,6 +21,10 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The key to import is not a PEM private key of a supported type (EC P-256 or RSA of 2048 bits or more)',
   },
+  cursor_invalid: {
+    status: 400,
+    description: 'The `cursor` of a list is malformed (pass the `nextCursor` the list answered, or none)',
+  },
   token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
   token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
   token_expired: { status: 401, description: 'The access token has expired: refresh it' },

@@ -4,6 +4,11 @@ import { Role } from '../../common/request/role.enum.js';
 
 @Entity('users')
 @Index('UQ_users_email', ['email'], { unique: true })
+// Newest-first pages of the admin list, read backwards: (created_at DESC, id DESC).
+@Index('IDX_users_created_at_id', ['createdAt', 'id'])
+// Trigram (GIN) indexes for the admin search's ILIKE '%term%'; TypeORM cannot describe them, the migration makes them.
+@Index('IDX_users_email_trgm', { synchronize: false })
+@Index('IDX_users_name_trgm', { synchronize: false })
 @Check('CHK_users_email_lower', `"email" = lower("email")`)
 @Check('CHK_users_roles', `"roles" <@ ARRAY['user', 'admin']::text[] AND cardinality("roles") > 0`)
 export class User implements RequestUser {
