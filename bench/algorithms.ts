@@ -22,10 +22,23 @@
  */
 import { JwtService } from '@nestjs/jwt';
 import autocannon, { type Options } from 'autocannon';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSecretKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { freshDatabase, median, post, refreshChain, serviceEnv, startServer, stopServer, type BenchDatabase } from './harness.js';
+import {
+  cpuSeconds,
+  freshDatabase,
+  median,
+  PASSWORD,
+  post,
+  refreshChain,
+  REFRESH_SESSIONS,
+  serviceEnv,
+  startServer,
+  stopServer,
+  timed,
+  type BenchDatabase,
+  type Run,
+} from './harness.js';
 
 export const ALGORITHMS = ['ES256', 'RS256', 'HS256'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -38,13 +51,10 @@ const CASE_NAMES: Record<Case, string> = {
   refresh: 'POST /auth/refresh',
 };
 
-const PASSWORD = 'benchmark passphrase 2026';
 /** Logins are not measured here: the lowest cost makes the sessions the cases need cheap to open. */
 const BCRYPT_COST = 4;
 /** Sessions refreshed in parallel to mint the first-sight tokens. */
 const MINT_SESSIONS = 48;
-/** Sessions per refresh run, as in the main bench. */
-const REFRESH_SESSIONS = 16;
 /** First-sight requests while warming up; they also size the timed runs. */
 const WARMUP_FIRST_SIGHT = 2000;
 /** Caps the tokens to mint (rounds × this per server), which take a committed refresh each. */
@@ -63,17 +73,9 @@ export interface ComparisonSettings {
   rounds: number;
 }
 
-/** One timed run; throughput counted from the answers, so runs of a set request count compare with timed ones. */
-interface Sample {
-  rps: number;
-  /** The server process's CPU time (every thread) over the run, per answer: what other load on the machine barely moves. */
+/** One timed run, with the server process's CPU time (every thread) over the run, per answer: what other load on the machine barely moves. */
+interface Sample extends Run {
   cpuUs: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  errors: number;
-  non2xx: number;
-  seconds: number;
 }
 
 interface Subject {
@@ -105,44 +107,10 @@ export interface ComparisonResult {
 
 const figure = (values: number[]): Figure => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** User plus system CPU seconds the process has used so far, from /proc. */
-function cpuSeconds(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 async function measureOn(subject: Subject, options: Options): Promise<Sample> {
   const before = cpuSeconds(subject.server);
   const sample = await timed(options);
   return { ...sample, cpuUs: ((cpuSeconds(subject.server) - before) * 1e6) / (sample.ok + sample.non2xx) };
-}
-
-function timed(options: Options): Promise<Omit<Sample, 'cpuUs'>> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let last = started;
-    let ok = 0;
-    const instance = autocannon(options, (error: Error | null, result) => {
-      if (error) return reject(error);
-      const seconds = (last - started) / 1000;
-      resolve({
-        rps: ok / seconds,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        ok,
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-        seconds,
-      });
-    });
-    instance.on('response', (_client, status) => {
-      last = performance.now();
-      if (status >= 200 && status < 300) ok++;
-    });
-  });
 }
 
 /** Each connection sends its own token every time (rebuilt per request, as in the first-sight case, so the load generator does the same work). */

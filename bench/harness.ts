@@ -1,34 +1,127 @@
-/** What every bench case shares: a fresh database, the production build started on it, and a run's summary. */
-import type { Options, Result } from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+/** What every bench case shares: a fresh database, the servers started on it, a timed run and the process figures. */
+import autocannon, { type Options } from 'autocannon';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
+/** The password of every account the bench registers. */
+export const PASSWORD = 'benchmark passphrase 2026';
+
+/** Sessions rotated at once in every refresh case (and workers of the write ceiling beside it). */
+export const REFRESH_SESSIONS = 16;
+
+/** One timed run. Throughput counts the 2xx answers only, so failures never pass for speed. */
 export interface Run {
   rps: number;
   p50: number;
   p99: number;
+  ok: number;
   errors: number;
   non2xx: number;
+  seconds: number;
 }
 
-export function summary(result: Result): Run {
+/** The middle value; of an even count, the upper of the two middle ones. */
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** `fraction` (0–1) of the way through `sorted`, by the nearest rank. */
+export const percentile = (sorted: number[], fraction: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+
+/**
+ * Runs autocannon and counts its 2xx answers: req/s is that count over the time from the start to the
+ * last answer, so a run of a set request count compares with a timed one. Latencies are autocannon's
+ * (corrected for coordinated omission when a rate is set).
+ */
+export function timed(options: Options): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let last = started;
+    let ok = 0;
+    const instance = autocannon(options, (error: Error | null, result) => {
+      if (error) return reject(error);
+      const seconds = (last - started) / 1000;
+      resolve({
+        rps: ok === 0 ? 0 : ok / seconds,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        ok,
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
+        seconds,
+      });
+    });
+    instance.on('response', (_client, status) => {
+      last = performance.now();
+      if (status >= 200 && status < 300) ok++;
+    });
+  });
+}
+
+/**
+ * An open-loop probe: `rate` GET requests per second, evenly spaced, over at most `connections`
+ * keep-alive connections, for `seconds`. Each latency runs from the moment its request was due, so a
+ * request that waits for a free connection counts its wait: a slow server cannot hide behind fewer
+ * requests, as it can in a closed loop. (autocannon's own rate limit sends each second's requests in
+ * one burst at the top of the second, and corrects for coordinated omission with a 1 ms interval.)
+ */
+export async function fixedRate(
+  url: string,
+  headers: Record<string, string>,
+  { rate, connections, seconds }: { rate: number; connections: number; seconds: number },
+): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  let last = 0;
+  const send = (due: number) =>
+    new Promise<void>((resolve) => {
+      const request = get(url, { agent, headers, timeout: 10_000 }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          last = performance.now();
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) latencies.push(last - due);
+          else non2xx++;
+          resolve();
+        });
+      });
+      request.on('timeout', () => request.destroy(new Error('timed out')));
+      request.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  const started = performance.now();
+  const answers: Promise<void>[] = [];
+  for (let i = 0; i < Math.round(rate * seconds); i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    answers.push(send(due));
+  }
+  await Promise.all(answers);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const elapsed = (last - started) / 1000;
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
+    rps: latencies.length === 0 ? 0 : latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    ok: latencies.length,
+    errors,
+    non2xx,
+    seconds: elapsed,
   };
 }
-
-export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-export const medianRun = (runs: Run[]): Run => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
 
 export async function post(base: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${base}${path}`, {
@@ -119,26 +212,64 @@ export function serviceEnv(port: number, database: BenchDatabase, extra: NodeJS.
   };
 }
 
-export async function startServer(base: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `script` (the service's production build unless told otherwise) with the same Node as this
+ * process, and waits until GET `ready` answers 2xx.
+ */
+export async function startServer(
+  base: string,
+  env: NodeJS.ProcessEnv,
+  { script = 'dist/main.js', ready = '/health' }: { script?: string; ready?: string } = {},
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(`${base}/health`)).ok) return child;
+      if ((await fetch(`${base}${ready}`)).ok) return child;
     } catch {
       // not listening yet
     }
     if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   child.kill();
-  throw new Error(`the server did not start:\n${log}`);
+  throw new Error(`${script} did not start:\n${log}`);
 }
 
 export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User plus system CPU seconds the process (every thread) has used so far, from /proc. */
+export function cpuSeconds(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The process's resident memory (VmRSS), KiB. */
+export function rssKiB(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+/**
+ * Waits until the process has gone quiet (under a tenth of a core over 250 ms), at most `maxSeconds`:
+ * a load generator that stops drops its requests in flight, but the server still does their work
+ * (logins queued for the hash workers), which would fall on the next case.
+ */
+export async function settle(child: ChildProcess, maxSeconds = 15): Promise<void> {
+  let before = cpuSeconds(child);
+  for (let waited = 0; waited < maxSeconds * 1000; waited += 250) {
+    await sleep(250);
+    const now = cpuSeconds(child);
+    if (now - before < 0.025) return;
+    before = now;
+  }
 }
