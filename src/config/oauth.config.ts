@@ -2,7 +2,7 @@ import { ConfigType, registerAs } from '@nestjs/config';
 import { IsOptional, IsString, IsUrl, Matches } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { PLACEHOLDER } from './auth.config.js';
-import { parseList, readEnv } from './env.js';
+import { envValue, parseList, readEnv } from './env.js';
 import { LIMIT, limitMessage, parseLimit } from './rate-limit.config.js';
 
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -45,7 +45,7 @@ export const oauthConfig = registerAs('oauth', () => {
     secretSha256: createHash('sha256').update(secret).digest(),
   }));
   // APP_URL as the mail namespace reads it (and checks it): the pages of the mailed links are usually this service's.
-  const publicUrl = env.PUBLIC_URL ?? (process.env.APP_URL || `http://localhost:${process.env.PORT || 3000}`);
+  const publicUrl = env.PUBLIC_URL ?? (envValue('APP_URL') || `http://localhost:${process.env.PORT || 3000}`);
   return {
     /** The services that may call the introspection endpoint. */
     introspectionClients: clients,
