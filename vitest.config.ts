@@ -22,6 +22,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // docker-compose.yml's topology without Docker: two built instances behind nginx (npm run test:topology).
+          name: 'topology',
+          include: ['test/topology/**/*.topology-spec.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'browser',
           include: ['test/browser/**/*.browser-spec.ts'],
           environment: 'node',
