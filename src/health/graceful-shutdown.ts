@@ -28,7 +28,7 @@ const REFUSED: ErrorBody = {
 export class GracefulShutdown {
   private readonly logger = new Logger('Shutdown');
   private readonly state: ShutdownState;
-  private step = '';
+  private step = 'starting';
 
   /** Call before `listen()`: it adds the HTTP hooks of the shutdown. */
   constructor(
@@ -58,7 +58,7 @@ export class GracefulShutdown {
 
   private onSignal(signal: Signal): void {
     if (this.state.stopping) {
-      // npm and shells pass Ctrl-C on to the whole process group: a second signal is often the same request.
+      // A terminal sends Ctrl-C to its whole process group and npm passes it on: one keypress can arrive twice.
       this.logger.warn(`${signal} received again: the shutdown goes on (SHUTDOWN_GRACE bounds it)`);
       return;
     }
