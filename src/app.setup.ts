@@ -48,6 +48,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     exclude: [
       'health',
       'health/live',
+      'health/ready',
       '.well-known/jwks.json',
       '.well-known/oauth-authorization-server',
       '/',

@@ -5,6 +5,7 @@ import { appConfig, type AppConfig } from './config/app.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateConfig } from './config/validate-config.js';
 import { DataDirInUseError, EmbeddedPostgres } from './database/embedded-postgres.js';
+import { GracefulShutdown } from './health/graceful-shutdown.js';
 
 try {
   validateConfig();
@@ -21,18 +22,9 @@ if (!databaseConfig().url && (await EmbeddedPostgres.isInUse(dataDir))) {
 }
 
 const app = await createApp();
-app.enableShutdownHooks();
-const { host, port, shutdownGraceMs, docsEnabled } = app.get<AppConfig>(appConfig.KEY);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  // Nest closes the app on the signal; a hung dependency (a frozen database) must not hold the exit.
-  process.once(signal, () => {
-    setTimeout(() => {
-      new Logger('Main').warn(`Shutdown did not finish within ${shutdownGraceMs / 1000} s; exiting`);
-      process.exit(1);
-    }, shutdownGraceMs).unref();
-  });
-}
+const { host, port, shutdownGraceMs, shutdownDelayMs, docsEnabled } = app.get<AppConfig>(appConfig.KEY);
+new GracefulShutdown(app, { graceMs: shutdownGraceMs, delayMs: shutdownDelayMs }).listen();
 await app.listen(port, host);
 new Logger('Main').log(
-  `Listening on http://${host}:${port}: API at /api/v1${docsEnabled ? ', docs at /docs' : ''}, health at /health`,
+  `Listening on http://${host}:${port}: API at /api/v1${docsEnabled ? ', docs at /docs' : ''}, health at /health/live and /health/ready`,
 );

@@ -15,6 +15,7 @@ type OpenApi = {
 const PUBLIC_ROUTES = [
   'GET /health',
   'GET /health/live',
+  'GET /health/ready',
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',

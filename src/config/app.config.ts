@@ -61,6 +61,13 @@ class AppEnv {
   @Max(3600)
   SHUTDOWN_GRACE: number = 10;
 
+  /** After SIGTERM/SIGINT, readiness fails this long before the listener closes (part of SHUTDOWN_GRACE). */
+  @Transform(toSeconds)
+  @IsInt({ message: 'SHUTDOWN_DELAY must be a duration such as 0 or 5s' })
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_DELAY: number = 0;
+
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? parseList(value) : value))
   @IsUrl(
@@ -75,7 +82,14 @@ class AppEnv {
 }
 
 export const appConfig = registerAs('app', () => {
-  const env = readEnv(AppEnv);
+  const env = readEnv(AppEnv, process.env, (env) =>
+    // The delay is spent inside the grace period: at least a second must be left for the requests to finish.
+    env.SHUTDOWN_DELAY >= env.SHUTDOWN_GRACE
+      ? [
+          `SHUTDOWN_DELAY: must be shorter than SHUTDOWN_GRACE (${env.SHUTDOWN_GRACE} s), which it is part of; got ${env.SHUTDOWN_DELAY} s`,
+        ]
+      : [],
+  );
   return {
     nodeEnv: env.NODE_ENV,
     isProduction: env.NODE_ENV === 'production',
@@ -86,6 +100,7 @@ export const appConfig = registerAs('app', () => {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     httpTimeouts: httpTimeouts(env),
     shutdownGraceMs: env.SHUTDOWN_GRACE * 1000,
+    shutdownDelayMs: env.SHUTDOWN_DELAY * 1000,
     /** Swagger UI at /docs and the OpenAPI document at /docs-json; off by default in production. */
     docsEnabled: env.DOCS_ENABLED === undefined ? env.NODE_ENV !== 'production' : env.DOCS_ENABLED === 'true',
   };

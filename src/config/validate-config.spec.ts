@@ -70,6 +70,15 @@ describe(validateConfig.name, () => {
     expect((error as Error).message).toBe(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   });
 
+  it('should refuse a SHUTDOWN_DELAY that leaves no time of SHUTDOWN_GRACE for the requests to finish', () => {
+    Object.assign(process.env, { SHUTDOWN_GRACE: '10s', SHUTDOWN_DELAY: '10s' });
+
+    expect(() => validateConfig()).toThrow(/SHUTDOWN_DELAY: must be shorter than SHUTDOWN_GRACE \(10 s\)/);
+
+    process.env.SHUTDOWN_DELAY = '9';
+    expect(() => validateConfig()).not.toThrow();
+  });
+
   it('should let an unexpected error through unchanged', () => {
     // A DATA_DIR below a regular file cannot hold the development secret: not a ConfigError.
     process.env.DATA_DIR = '/dev/null/auth-config';

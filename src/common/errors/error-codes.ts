@@ -62,6 +62,10 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, description: 'Too many requests; `Retry-After` says how many seconds to wait' },
   internal_error: { status: 500, description: 'An unexpected error; the answer carries a `requestId` that is also logged' },
   service_unavailable: { status: 503, description: 'A dependency (database, Redis) is unavailable; try again shortly' },
+  shutting_down: {
+    status: 503,
+    description: 'This instance is shutting down and takes no new requests; try again (another instance will answer)',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
