@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.setup.js';
+import { createApp, createLogger } from './app.setup.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateConfig } from './config/validate-config.js';
 import { DataDirInUseError, EmbeddedPostgres } from './database/embedded-postgres.js';
+
+// First, so that even a configuration error is written in the configured format.
+const logger = createLogger();
+Logger.overrideLogger(logger);
 
 try {
   validateConfig();
@@ -20,7 +24,7 @@ if (!databaseConfig().url && (await EmbeddedPostgres.isInUse(dataDir))) {
   process.exit(1);
 }
 
-const app = await createApp();
+const app = await createApp({ logger });
 app.enableShutdownHooks();
 const { host, port, shutdownGraceMs, docsEnabled } = app.get<AppConfig>(appConfig.KEY);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
