@@ -2,6 +2,7 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
 import { frameworkErrorAnswerer } from './common/filters/framework-errors.js';
@@ -45,7 +46,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     genReqId: requestIdOf,
     // Fastify's own errors (a failing hook, a broken reply) reach the log; requests are logged by logRequests.
     loggerInstance: logger.pino.child({ context: 'Fastify' }, { level: atLeastWarn(logger.pino.level) }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // A malformed URL is refused before routing: answer it in the common shape, with the headers.

@@ -30,7 +30,7 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** A database made by createTestDatabase, kept when the app closes (restarts); by default each app has its own. */
   database?: TestDatabase;
-  /** By default errors only, printed: tests stay quiet. `captureLogs()` makes one that keeps the lines. */
+  /** By default errors only, printed: tests stay quiet. `captureLogs()` (support/logs.ts) keeps them. */
   logger?: AppLogger;
 }
 
