@@ -191,3 +191,69 @@ describe('the log (e2e)', () => {
       .then((rows) => ({ rows }));
   }
 });
+
+describe('security events in the log (e2e)', () => {
+  const ADMIN_EMAIL = 'root-of-logs@example.com';
+  const ADMIN_PASSWORD = 'an admin password nobody guesses';
+  let test: TestApp;
+  let logs: CapturedLogs;
+
+  beforeAll(async () => {
+    logs = captureLogs('info');
+    test = await startTestApp({
+      logger: logs.logger,
+      env: {
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        RATE_LIMIT: 'on',
+        RATE_LIMIT_LOGIN_IP: '100/1m',
+        RATE_LIMIT_LOGIN_ACCOUNT: '100/1m',
+        LOCKOUT_THRESHOLD: '2',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  const eventOf = (response: { headers: Record<string, unknown> }, event: string) =>
+    logs.lines().find((line) => line.reqId === response.headers['x-request-id'] && line.event === event);
+
+  it('should log a refused attempt on a locked account at warn, with the address masked', async () => {
+    const { email } = await registerUser(test);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' })).status).toBe(401);
+    }
+
+    const locked = await test.http.post('/api/v1/auth/login').send({ email, password: 'wrong password' });
+
+    expect(locked.status).toBe(429);
+    expect(eventOf(locked, 'account_locked')).toMatchObject({
+      level: 'warn',
+      context: 'Security',
+      email: `${email[0]}***@example.com`,
+      retryAfterSeconds: expect.any(Number),
+    });
+    expect(logs.text()).not.toContain(email);
+  });
+
+  it('should log an admin disabling an account, naming the admin, and never the admin address in full', async () => {
+    const user = await registerUser(test);
+    const admin = await login(test, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+    const disabled = await test.http
+      .patch(`/api/v1/users/${user.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ disabled: true });
+
+    expect(disabled.status).toBe(200);
+    expect(eventOf(disabled, 'account_disabled')).toMatchObject({
+      level: 'info',
+      userId: user.user.id,
+      detail: { by: admin.user.id },
+    });
+    expect(logs.lines().some((line) => line.msg === 'Created the admin account r***@example.com')).toBe(true);
+    expect(logs.text()).not.toContain(ADMIN_EMAIL);
+  });
+});
