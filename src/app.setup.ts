@@ -1,29 +1,52 @@
-import { LogLevel, VersioningType } from '@nestjs/common';
+import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { randomUUID } from 'node:crypto';
+import { LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler } from './common/filters/client-error.handler.js';
 import { frameworkErrorAnswerer } from './common/filters/framework-errors.js';
 import { addErrorResponses } from './common/openapi/error-responses.js';
 import { acceptFormBodiesOnMarkedRoutes } from './common/http/form-body.js';
 import { sendPageHeaders, securityHeaders } from './common/http/security-headers.js';
+import { AppLogger, type LoggingOptions } from './common/logging/app-logger.js';
+import { requestIdOf } from './common/logging/request-context.js';
+import { logRequests } from './common/logging/request-logging.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
+import { ConfigError } from './config/config-error.js';
+import { loggingConfig } from './config/logging.config.js';
 import { INTROSPECTION_CLIENT_SCHEME } from './oauth/decorators/client-authenticated.decorator.js';
 
 export interface CreateAppOptions {
-  logger?: LogLevel[] | false;
+  /** The process's logger (`main.ts` makes it first; tests give theirs a level and a stream); by default `createLogger()`. */
+  logger?: AppLogger;
+}
+
+/** A logger from LOG_LEVEL and LOG_FORMAT, `overrides` on top; an invalid variable falls back to its default (validateConfig names it). */
+export function createLogger(overrides: Partial<LoggingOptions> = {}): AppLogger {
+  let config: Pick<LoggingOptions, 'level' | 'format'>;
+  try {
+    config = loggingConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    config = { level: 'info', format: process.env.NODE_ENV === 'production' ? 'json' : 'pretty' };
+  }
+  return new AppLogger({ ...config, ...overrides });
 }
 
 /** Builds the application exactly as it runs in production; `main.ts` and the e2e tests both use it. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const { trustProxy, httpTimeouts, isProduction } = appConfig();
   const headers = securityHeaders(isProduction);
+  const logger = options.logger ?? createLogger();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy,
-    genReqId: () => randomUUID(),
+    // The caller's X-Request-Id when well-formed: one id across the proxy, this service and the log.
+    genReqId: requestIdOf,
+    // Fastify's own errors (a failing hook, a broken reply) reach the log; requests are logged by logRequests.
+    loggerInstance: logger.pino.child({ context: 'Fastify' }, { level: atLeastWarn(logger.pino.level) }),
+    logController: new LogController({ disableRequestLogging: true }),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // A malformed URL is refused before routing: answer it in the common shape, with the headers.
@@ -33,7 +56,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     clientErrorHandler: clientErrorHandler(headers.api),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger,
     abortOnError: false,
     // Fastify's own JSON parser only (with the proto-poisoning checks above); Nest would add a form parser.
     bodyParser: false,
@@ -61,6 +84,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   const fastify = app.getHttpAdapter().getInstance();
+  logRequests(fastify, logger.pino);
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers.api);
     done();
@@ -74,12 +98,18 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       origin: config.corsOrigins,
       credentials: true,
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Token-Transport', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id'],
       maxAge: 600,
     });
   }
   if (config.docsEnabled) setUpSwagger(app);
   return app;
+}
+
+/** Fastify says "Server listening" at info, which main.ts already says in its own words. */
+function atLeastWarn(level: string): string {
+  return level === 'error' || level === 'fatal' || level === 'silent' ? level : 'warn';
 }
 
 function setUpSwagger(app: NestFastifyApplication): void {

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.setup.js';
+import { createApp, createLogger } from './app.setup.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateConfig } from './config/validate-config.js';
 import { DataDirInUseError, EmbeddedPostgres } from './database/embedded-postgres.js';
 import { GracefulShutdown } from './health/graceful-shutdown.js';
+
+// First, so that even a configuration error is written in the configured format.
+const logger = createLogger();
+Logger.overrideLogger(logger);
 
 try {
   validateConfig();
@@ -21,7 +25,7 @@ if (!databaseConfig().url && (await EmbeddedPostgres.isInUse(dataDir))) {
   process.exit(1);
 }
 
-const app = await createApp();
+const app = await createApp({ logger });
 const { host, port, shutdownGraceMs, shutdownDelayMs, docsEnabled } = app.get<AppConfig>(appConfig.KEY);
 new GracefulShutdown(app, { graceMs: shutdownGraceMs, delayMs: shutdownDelayMs }).listen();
 await app.listen(port, host);

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.setup.js';
+import { createApp, createLogger } from '../src/app.setup.js';
 import { EMBEDDED_POSTGRES } from '../src/database/database.module.js';
 import { DataDirInUseError, EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { bearer, login, registerUser } from './support/factories.js';
@@ -129,7 +129,7 @@ describe('embedded storage (e2e)', () => {
     try {
       delete process.env.DATABASE_URL;
       process.env.DATA_DIR = database.dataDir;
-      const refusal = createApp({ logger: false });
+      const refusal = createApp({ logger: createLogger({ level: 'silent' }) });
       await expect(refusal).rejects.toThrow(DataDirInUseError);
       await expect(refusal).rejects.toThrow(/another DATA_DIR.*DATABASE_URL/);
     } finally {

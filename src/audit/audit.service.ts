@@ -1,6 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import {
+  DataSource,
+  EntityManager,
+  type EntitySubscriberInterface,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
+import { maskEmail } from '../common/logging/mask.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { AuditEvent, type AuditEventType } from './entities/audit-event.entity.js';
 
@@ -9,15 +16,52 @@ export interface AuditRecord {
   userId: string | null;
   client?: ClientInfo;
   detail?: AuditEvent['detail'];
+  /** The address the event is about (a failed login's, known account or not): logged masked, never stored. */
+  email?: string;
 }
 
-/** Records security events in the caller's transaction, so an event is kept only if its change is. */
-@Injectable()
-export class AuditService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+/** Signs of an attack: at warn level, the rest at info. */
+const WARNINGS = new Set<AuditEventType>(['login_failure', 'refresh_reuse_detected']);
 
-  async record(manager: EntityManager, { type, userId, client, detail = {} }: AuditRecord): Promise<void> {
+/** Log lines waiting on the query runner for their transaction to commit. */
+const AFTER_COMMIT = 'auditLogAfterCommit';
+
+/**
+ * Records security events in the caller's transaction, so an event is kept only if its change is,
+ * and logs each one as it happens (once its transaction commits: a rolled-back change is no event).
+ */
+@Injectable()
+export class AuditService implements EntitySubscriberInterface {
+  private readonly logger = new Logger('Security');
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    dataSource.subscribers.push(this);
+  }
+
+  async record(manager: EntityManager, { type, userId, client, detail = {}, email }: AuditRecord): Promise<void> {
     await manager.insert(AuditEvent, { type, userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, detail });
+    const line = {
+      msg: `security event: ${type}`,
+      event: type,
+      userId,
+      ip: client?.ip,
+      email: email ? maskEmail(email) : undefined,
+      detail,
+    };
+    const write = () => (WARNINGS.has(type) ? this.logger.warn(line) : this.logger.log(line));
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) ((runner.data[AFTER_COMMIT] as Array<() => void> | undefined) ??= []).push(write);
+    else write();
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    const pending = event.queryRunner.data[AFTER_COMMIT] as Array<() => void> | undefined;
+    delete event.queryRunner.data[AFTER_COMMIT];
+    pending?.forEach((write) => write());
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    delete event.queryRunner.data[AFTER_COMMIT];
   }
 
   async listForUser(userId: string, page: number, limit: number): Promise<{ items: AuditEvent[]; total: number }> {

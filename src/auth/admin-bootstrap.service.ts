@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { maskEmail } from '../common/logging/mask.js';
 import { Role } from '../common/request/role.enum.js';
 import { UsersService } from '../users/users.service.js';
 import { PasswordService } from './password.service.js';
@@ -38,7 +39,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         );
       }
       await this.users.addRole(existing, Role.Admin);
-      this.logger.log(`Gave the admin role to ${admin.email}`);
+      this.logger.log(`Gave the admin role to ${maskEmail(admin.email)}`);
       return;
     }
     try {
@@ -54,7 +55,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         name: 'Administrator',
         roles: [Role.User, Role.Admin],
       });
-      this.logger.log(`Created the admin account ${admin.email}`);
+      this.logger.log(`Created the admin account ${maskEmail(admin.email)}`);
     } catch (error) {
       // Another instance created it at the same moment.
       if (!(error instanceof ApiException && error.code === 'email_taken')) throw error;

@@ -34,15 +34,15 @@ export class AuthService {
     const user = await this.users.findByEmailWithPassword(email);
     const valid = await this.passwords.verify(password, user?.passwordHash);
     if (!user || !valid) {
-      await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client);
+      await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client, email);
       throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (user.disabledAt) {
-      await this.recordFailure(user.id, 'account_disabled', client);
+      await this.recordFailure(user.id, 'account_disabled', client, email);
       throw new ApiException('account_disabled', 'This account is disabled');
     }
     if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
-      await this.recordFailure(user.id, 'email_not_verified', client);
+      await this.recordFailure(user.id, 'email_not_verified', client, email);
       throw new ApiException(
         'email_not_verified',
         'Verify your email address before logging in: follow the link in the mail we sent you',
@@ -73,7 +73,7 @@ export class AuthService {
     });
   }
 
-  private recordFailure(userId: string | null, reason: string, client: ClientInfo): Promise<void> {
-    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, detail: { reason } });
+  private recordFailure(userId: string | null, reason: string, client: ClientInfo, email: string): Promise<void> {
+    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, email, detail: { reason } });
   }
 }

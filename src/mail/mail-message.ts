@@ -12,9 +12,3 @@ export interface MailTransport {
 }
 
 export const MAIL_TRANSPORT = Symbol('MAIL_TRANSPORT');
-
-/** `ada@example.com` → `a***@example.com`: enough to follow a log, not to collect addresses. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';
-}

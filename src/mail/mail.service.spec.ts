@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MailConfig } from '../config/mail.config.js';
-import { maskEmail, type MailMessage, type MailTransport } from './mail-message.js';
+import type { MailMessage, MailTransport } from './mail-message.js';
 import { MailService } from './mail.service.js';
 
 const MESSAGE: MailMessage = {
@@ -60,12 +60,5 @@ describe(MailService.name, () => {
     expect(fake.delivered).toHaveLength(1);
     expect(warn).toHaveBeenCalledOnce();
     expect(String(warn.mock.calls[0][0])).not.toContain('secret-token-123');
-  });
-});
-
-describe(maskEmail.name, () => {
-  it('should keep the first letter and the domain only', () => {
-    expect(maskEmail('ada@example.com')).toBe('a***@example.com');
-    expect(maskEmail('nonsense')).toBe('***');
   });
 });

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
-import { MAIL_TRANSPORT, maskEmail, type MailMessage, type MailTransport } from './mail-message.js';
+import { maskEmail } from '../common/logging/mask.js';
+import { MAIL_TRANSPORT, type MailMessage, type MailTransport } from './mail-message.js';
 
 /** Waits before each retry of a failed send. */
 const RETRY_DELAYS_MS = [1_000, 5_000, 15_000];

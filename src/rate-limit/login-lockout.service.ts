@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { maskEmail } from '../common/logging/mask.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import type { RedisClient } from './redis-client.provider.js';
@@ -39,6 +40,7 @@ interface Attempts {
 export class LoginLockoutService {
   private readonly memory = new Map<string, Attempts>();
   private readonly forgetAfterMs: number;
+  private readonly logger = new Logger('Security');
 
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
@@ -67,6 +69,12 @@ export class LoginLockoutService {
     );
     if (lockedMs > 0) {
       const seconds = Math.ceil(lockedMs / 1000);
+      this.logger.warn({
+        msg: 'password attempt refused: account locked',
+        event: 'account_locked',
+        email: maskEmail(account),
+        retryAfterSeconds: seconds,
+      });
       throw new TooManyRequestsException(
         `Too many failed password attempts for this account; try again in ${seconds} seconds`,
         seconds,

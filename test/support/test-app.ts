@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
-import { createApp } from '../../src/app.setup.js';
+import { createApp, createLogger } from '../../src/app.setup.js';
+import type { AppLogger } from '../../src/common/logging/app-logger.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -29,6 +30,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** A database made by createTestDatabase, kept when the app closes (restarts); by default each app has its own. */
   database?: TestDatabase;
+  /** By default errors only, printed: tests stay quiet. `captureLogs()` (support/logs.ts) keeps them. */
+  logger?: AppLogger;
 }
 
 /** The base of links in mails during tests. */
@@ -85,11 +88,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT: 'off',
     REDIS_URL: undefined,
     TRUST_PROXY: undefined,
+    LOG_LEVEL: undefined,
+    LOG_FORMAT: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApp({ logger: ['error'] });
+    app = await createApp({ logger: options.logger ?? createLogger({ level: 'error' }) });
     await app.listen(0, '127.0.0.1').catch(async (error: unknown) => {
       await app.close();
       if (!options.database) await database.drop();
