@@ -7,6 +7,7 @@ import type { ErrorCode } from '../common/errors/error-codes.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 import { presentedRefreshToken, refreshCookieName } from './presented-refresh-token.js';
 import { claimedSessionId } from './tokens.service.js';
@@ -28,6 +29,7 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
+    private readonly metrics: MetricsService,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -53,6 +55,7 @@ export class RefreshLimitInterceptor implements NestInterceptor {
   private async refuseIfOver(key: string): Promise<void> {
     const { hits, msToReset } = await this.storage.peek(key, COUNTERS);
     if (hits < this.config.rules.refresh.account.limit) return;
+    this.metrics.countRateLimited('refresh_account');
     const seconds = Math.max(1, Math.ceil(msToReset / 1000));
     throw new TooManyRequestsException(`Too many requests; try again in ${seconds} seconds`, seconds);
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MAIL_TRANSPORT, maskEmail, type MailMessage, type MailTransport } from './mail-message.js';
 
 /** Waits before each retry of a failed send. */
@@ -18,6 +19,7 @@ export class MailService implements OnApplicationShutdown {
   constructor(
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(mailConfig.KEY) private readonly config: MailConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   send(message: MailMessage): void {
@@ -40,9 +42,11 @@ export class MailService implements OnApplicationShutdown {
       try {
         const receipt = await this.transport.deliver({ ...message, from: this.config.from });
         this.logger.log(`Mail ${label} delivered (${this.transport.name}: ${receipt})`);
+        this.metrics.countMail('sent');
         return;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
+        this.metrics.countMail(attempt >= RETRY_DELAYS_MS.length ? 'failed' : 'retried');
         if (attempt >= RETRY_DELAYS_MS.length) {
           this.logger.error(`Mail ${label} failed after ${attempt + 1} attempts: ${reason}`);
           return;

@@ -85,6 +85,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT: 'off',
     REDIS_URL: undefined,
     TRUST_PROXY: undefined,
+    METRICS_TOKEN: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;
