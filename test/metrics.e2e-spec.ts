@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -204,6 +204,7 @@ describe('metrics (e2e)', () => {
           RATE_LIMIT_GLOBAL: '8/1m',
           RATE_LIMIT_LOGIN_IP: '3/1m',
           LOCKOUT_THRESHOLD: '2',
+          RATE_LIMIT_REFRESH_ACCOUNT: '1/1m',
         },
       });
     });
@@ -222,8 +223,14 @@ describe('metrics (e2e)', () => {
       expect((await wrong()).status).toBe(401);
       expect((await wrong()).body.code).toBe('account_locked');
       expect((await wrong()).body.code).toBe('rate_limited');
-      // Five requests counted by the global limit so far (8 a minute); the ninth is refused.
-      for (let i = 0; i < 3; i++) await test.http.get('/api/v1/auth/me').expect(401);
+      // A refused refresh token counts against its sender: one a minute here, so the next refresh is refused.
+      const forged = `${randomUUID()}.${randomBytes(32).toString('base64url')}`;
+      expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: forged })).body.code).toBe(
+        'refresh_token_invalid',
+      );
+      expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken: forged })).body.code).toBe('rate_limited');
+      // Seven requests counted by the global limit so far (8 a minute); the ninth is refused.
+      await test.http.get('/api/v1/auth/me').expect(401);
       expect((await test.http.get('/api/v1/auth/me')).status).toBe(429);
       for (let i = 0; i < 10; i++) await scrape(test);
 
@@ -232,6 +239,7 @@ describe('metrics (e2e)', () => {
       expect(Object.entries(refusals).filter(([, count]) => count > 0)).toEqual([
         ['global', 1],
         ['login_ip', 1],
+        ['refresh_account', 1],
         ['lockout', 1],
       ]);
       expect(moved(before, after, 'auth_logins_total', 'outcome')).toMatchObject({ wrong_password: 2, locked: 1, success: 0 });

@@ -39,7 +39,13 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     const token = fromBody ?? fromCookies[0];
     const session = token ? claimedSessionId(token) : undefined;
     const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
-    await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
+    // Counted once per refused request, however many of its counters are over.
+    await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]).catch(
+      (error: unknown) => {
+        if (error instanceof TooManyRequestsException) this.metrics.countRateLimited('refresh_account');
+        throw error;
+      },
+    );
     return next.handle().pipe(
       mergeMap(async (answer: unknown) => {
         if (keys.session) await this.count(keys.session);
@@ -55,7 +61,6 @@ export class RefreshLimitInterceptor implements NestInterceptor {
   private async refuseIfOver(key: string): Promise<void> {
     const { hits, msToReset } = await this.storage.peek(key, COUNTERS);
     if (hits < this.config.rules.refresh.account.limit) return;
-    this.metrics.countRateLimited('refresh_account');
     const seconds = Math.max(1, Math.ceil(msToReset / 1000));
     throw new TooManyRequestsException(`Too many requests; try again in ${seconds} seconds`, seconds);
   }
