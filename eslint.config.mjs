@@ -8,6 +8,7 @@ import layers from './eslint/layers.mjs';
  */
 const LAYERS = [
   ['common', 'config'],
+  ['metrics'],
   ['users', 'mail', 'rate-limit'],
   ['audit', 'health'],
   ['signing-keys'],

@@ -9,6 +9,7 @@ import { createValidationPipe } from './common/pipes/validation.pipe.js';
 import { rootConfigModule } from './config/validate-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebModule } from './web/web.module.js';
@@ -17,6 +18,7 @@ import { WebModule } from './web/web.module.js';
   imports: [
     rootConfigModule(),
     DatabaseModule,
+    MetricsModule,
     AdminModule,
     UsersModule,
     AuthModule,

@@ -15,6 +15,9 @@ import { logRequests } from './common/logging/request-logging.js';
 import { appConfig, BODY_LIMIT_BYTES, type AppConfig } from './config/app.config.js';
 import { ConfigError } from './config/config-error.js';
 import { loggingConfig } from './config/logging.config.js';
+import { metricsConfig, type MetricsConfig } from './config/metrics.config.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { observeRequestDurations } from './metrics/request-durations.js';
 import { INTROSPECTION_CLIENT_SCHEME } from './oauth/decorators/client-authenticated.decorator.js';
 
 export interface CreateAppOptions {
@@ -72,6 +75,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'health',
       'health/live',
       'health/ready',
+      'metrics',
       '.well-known/jwks.json',
       '.well-known/oauth-authorization-server',
       '/',
@@ -89,6 +93,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     void reply.headers(headers.api);
     done();
   });
+  // Only when /metrics is on: otherwise no one reads the histogram, and no request should pay for it.
+  if (app.get<MetricsConfig>(metricsConfig.KEY).tokenSha256) observeRequestDurations(fastify, app.get(MetricsService));
   // Added before any route is registered (Nest's own, Swagger UI's), so that it sees them all.
   sendPageHeaders(fastify, headers.page, (url) => config.docsEnabled && /^\/docs(\/|$)/.test(url));
   // Without CORS_ORIGINS no cross-origin caller is allowed: browsers already refuse what carries no

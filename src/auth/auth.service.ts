@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -23,6 +24,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
@@ -34,14 +36,17 @@ export class AuthService {
     const user = await this.users.findByEmailWithPassword(email);
     const valid = await this.passwords.verify(password, user?.passwordHash);
     if (!user || !valid) {
+      this.metrics.countLogin(user ? 'wrong_password' : 'unknown_account');
       await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client, email);
       throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (user.disabledAt) {
+      this.metrics.countLogin('disabled');
       await this.recordFailure(user.id, 'account_disabled', client, email);
       throw new ApiException('account_disabled', 'This account is disabled');
     }
     if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
+      this.metrics.countLogin('unverified');
       await this.recordFailure(user.id, 'email_not_verified', client, email);
       throw new ApiException(
         'email_not_verified',
@@ -63,7 +68,7 @@ export class AuthService {
    * after the password check must not let this session through.
    */
   async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
-    return this.dataSource.transaction(async (manager) => {
+    const tokens = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.lockByIdWithPassword(manager, user.id);
       if (!current || current.passwordHash !== user.passwordHash || current.disabledAt)
         throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
@@ -71,6 +76,8 @@ export class AuthService {
       await this.audit.record(manager, { type: 'login_success', userId: user.id, client });
       return this.sessions.start(manager, user, client);
     });
+    this.metrics.countLogin('success');
+    return tokens;
   }
 
   private recordFailure(userId: string | null, reason: string, client: ClientInfo, email: string): Promise<void> {

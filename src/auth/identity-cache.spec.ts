@@ -1,6 +1,8 @@
 import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
 import { describe, expect, it } from 'vitest';
+import { parseMetrics, valueOf } from '../../test/support/metrics.js';
 import type { AuthConfig } from '../config/auth.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { AuthUser } from '../common/request/auth-user.js';
 import type { DatabaseNotifications, NotificationHandlers } from '../common/database/notifications.js';
@@ -28,14 +30,24 @@ class FakeNotifications {
   deliver(payload: string): void {
     this.handlers.get('auth_identity')!.message(payload);
   }
+
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
-function makeCache(ttlSeconds = 5, events = new UserEvents(), notifications = new FakeNotifications()): IdentityCache {
+function makeCache(
+  ttlSeconds = 5,
+  events = new UserEvents(),
+  notifications = new FakeNotifications(),
+  metrics = new MetricsService(),
+): IdentityCache {
   return new IdentityCache(
     { identityCacheTtl: ttlSeconds } as AuthConfig,
     { subscribers: [] } as unknown as DataSource,
     events,
     notifications as unknown as DatabaseNotifications,
+    metrics,
   );
 }
 
@@ -51,6 +63,21 @@ describe(IdentityCache.name, () => {
     expect(cache.get('s1', 'u1')?.sessionId).toBe('s1');
     expect(cache.get('s1', 'someone-else')).toBeUndefined();
     expect(cache.get('s2', 'u1')).toBeUndefined();
+  });
+
+  it('should count its lookups as hits and misses, and report its size and hit ratio when scraped', async () => {
+    const metrics = new MetricsService();
+    const cache = makeCache(5, new UserEvents(), new FakeNotifications(), metrics);
+    cache.set(identity('s1'), LATER, cache.mark);
+    cache.set(identity('s2'), LATER, cache.mark);
+
+    for (const sessionId of ['s1', 's1', 's2', 's3']) await cache.lookup(sessionId, 'u1');
+
+    const samples = parseMetrics(await metrics.render());
+    expect(valueOf(samples, 'auth_identity_cache_lookups_total', { result: 'hit' })).toBe(3);
+    expect(valueOf(samples, 'auth_identity_cache_lookups_total', { result: 'miss' })).toBe(1);
+    expect(valueOf(samples, 'auth_identity_cache_hit_ratio')).toBe(0.75);
+    expect(valueOf(samples, 'auth_identity_cache_entries')).toBe(2);
   });
 
   it('should forget every session of a user that UserEvents announces as changed', () => {

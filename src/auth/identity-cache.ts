@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { AuthUser } from '../common/request/auth-user.js';
 import { UserEvents } from '../users/user-events.js';
 
@@ -39,7 +40,9 @@ export class IdentityCache implements EntitySubscriberInterface {
     @InjectDataSource() dataSource: DataSource,
     users: UserEvents,
     private readonly notifications: DatabaseNotifications,
+    private readonly metrics: MetricsService,
   ) {
+    metrics.readIdentityCacheSize(() => this.entries.size);
     this.ttlMs = config.identityCacheTtl * 1000;
     dataSource.subscribers.push(this);
     users.onChanged(({ userId, manager }) => this.forgetUser(manager, userId));
@@ -48,9 +51,10 @@ export class IdentityCache implements EntitySubscriberInterface {
 
   /** The remembered answer, once the notifications already received are handled (see DatabaseNotifications.settled). */
   async lookup(sessionId: string, userId: string): Promise<AuthUser | undefined> {
-    if (!this.entries.has(sessionId)) return undefined;
-    await this.notifications.settled();
-    return this.get(sessionId, userId);
+    if (this.entries.has(sessionId)) await this.notifications.settled();
+    const found = this.get(sessionId, userId);
+    this.metrics.countIdentityCacheLookup(found !== undefined);
+    return found;
   }
 
   get(sessionId: string, userId: string): AuthUser | undefined {

@@ -1,10 +1,12 @@
 import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AuthConfig } from '../config/auth.config.js';
+import { parseMetrics, valueOf } from '../../test/support/metrics.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PasswordService } from './password.service.js';
 
 describe(PasswordService.name, () => {
-  const passwords = new PasswordService({ bcryptCost: 5, bcryptThreads: 2 } as AuthConfig);
+  const passwords = new PasswordService({ bcryptCost: 5, bcryptThreads: 2 } as AuthConfig, new MetricsService());
 
   afterAll(async () => {
     await passwords.onApplicationShutdown();
@@ -25,12 +27,33 @@ describe(PasswordService.name, () => {
     await Promise.all(
       [passwords.hash('a'), passwords.hash('b'), passwords.hash('c'), passwords.hash('d')].map((p) => p.then(() => undefined)),
     );
-    const slow = new PasswordService({ bcryptCost: 10, bcryptThreads: 1 } as AuthConfig);
+    const slow = new PasswordService({ bcryptCost: 10, bcryptThreads: 1 } as AuthConfig, new MetricsService());
     await slow.hash('a long one, about 100 ms');
     await slow.onApplicationShutdown();
     clearInterval(timer);
 
     expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('should report its threads, busy threads and queue to the metrics when scraped', async () => {
+    const metrics = new MetricsService();
+    const single = new PasswordService({ bcryptCost: 8, bcryptThreads: 1 } as AuthConfig, metrics);
+    const gauges = async () => {
+      const samples = parseMetrics(await metrics.render());
+      return ['threads', 'busy_threads', 'queue_size'].map((name) => valueOf(samples, `auth_password_pool_${name}`));
+    };
+    try {
+      const hashes = Promise.all([single.hash('a'), single.hash('b'), single.hash('c')]);
+      // One thread, three tasks handed over at once: at least two wait, and the thread is not idle.
+      const [threads, busy, queued] = await gauges();
+      expect([threads, busy]).toEqual([1, 1]);
+      expect(queued).toBeGreaterThanOrEqual(2);
+      await hashes;
+
+      await expect(gauges()).resolves.toEqual([1, 0, 0]);
+    } finally {
+      await single.onApplicationShutdown();
+    }
   });
 
   it('should spend a full check at the same cost when there is no stored hash', async () => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /**
  * The most common passwords (49,233, from the zxcvbn-ts project's `passwords-common` list, built from
@@ -24,7 +25,10 @@ export class PasswordService implements OnApplicationShutdown {
   private readonly dummyHash: string;
   private readonly pool: Piscina;
 
-  constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
+  constructor(
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    metrics: MetricsService,
+  ) {
     const filler = Array.from(randomBytes(31), (byte) => BCRYPT_ALPHABET[byte % 64]).join('');
     this.dummyHash = bcrypt.genSaltSync(config.bcryptCost) + filler;
     this.pool = new Piscina({
@@ -32,6 +36,11 @@ export class PasswordService implements OnApplicationShutdown {
       minThreads: config.bcryptThreads,
       maxThreads: config.bcryptThreads,
       idleTimeout: Number.POSITIVE_INFINITY,
+    });
+    // A thread not yet started counts as busy: it cannot take a task either.
+    metrics.readPasswordPool(() => {
+      const threads = this.pool.threads.length;
+      return { threads, busy: threads - this.pool.idleThreads, queued: this.pool.queueSize };
     });
   }
 

@@ -7,6 +7,7 @@ import type { ErrorCode } from '../common/errors/error-codes.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 import { presentedRefreshToken, refreshCookieName } from './presented-refresh-token.js';
 import { claimedSessionId } from './tokens.service.js';
@@ -28,6 +29,7 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
+    private readonly metrics: MetricsService,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -37,7 +39,13 @@ export class RefreshLimitInterceptor implements NestInterceptor {
     const token = fromBody ?? fromCookies[0];
     const session = token ? claimedSessionId(token) : undefined;
     const keys = { sender: `refused:${normalizeIp(request.ip)}`, session: session && `session:${session}` };
-    await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]);
+    // Counted once per refused request, however many of its counters are over.
+    await Promise.all([this.refuseIfOver(keys.sender), keys.session && this.refuseIfOver(keys.session)]).catch(
+      (error: unknown) => {
+        if (error instanceof TooManyRequestsException) this.metrics.countRateLimited('refresh_account');
+        throw error;
+      },
+    );
     return next.handle().pipe(
       mergeMap(async (answer: unknown) => {
         if (keys.session) await this.count(keys.session);

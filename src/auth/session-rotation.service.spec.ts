@@ -2,6 +2,7 @@ import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMetrics, valueOf } from '../../test/support/metrics.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../../test/support/migrated-database.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
@@ -10,6 +11,7 @@ import { ApiException, errorCodeOf } from '../common/errors/api.exception.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import type { AuthConfig } from '../config/auth.config.js';
+import { MetricsService, REFRESH_OUTCOMES, type RefreshOutcome } from '../metrics/metrics.service.js';
 import { User } from '../users/entities/user.entity.js';
 import { UserEvents } from '../users/user-events.js';
 import { UsersService } from '../users/users.service.js';
@@ -80,6 +82,7 @@ describe(SessionRotationService.name, () => {
   let rotation: SessionRotationService;
   /** No reuse window: any second use of a spent token is reuse. */
   let strictRotation: SessionRotationService;
+  let metrics: MetricsService;
 
   beforeAll(async () => {
     database = await startMigratedDatabase();
@@ -94,11 +97,12 @@ describe(SessionRotationService.name, () => {
     tokens = new TokensService(jwt, keys, config);
     const repository = new SessionRepository(dataSource, new PooledStatements(dataSource, { prepare: false }));
     const events = new UserEvents();
-    const cache = new IdentityCache(config, dataSource, events, notifications);
+    metrics = new MetricsService();
+    const cache = new IdentityCache(config, dataSource, events, notifications, metrics);
     const users = new UsersService(dataSource.getRepository(User), dataSource, events);
     sessions = new SessionsService(dataSource, repository, tokens, cache, users, audit, config);
-    rotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, config);
-    strictRotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, authConfigWith(0));
+    rotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, metrics, config);
+    strictRotation = new SessionRotationService(dataSource, repository, tokens, audit, cache, metrics, authConfigWith(0));
   }, 60_000);
 
   afterAll(async () => {
@@ -196,6 +200,32 @@ describe(SessionRotationService.name, () => {
 
     await expect(refusalOf(strictRotation.refresh(first.refreshToken, CLIENT))).resolves.toBe('refresh_token_reused');
     await expect(sessionRow(sessionId)).resolves.toMatchObject({ ended: true, revoked_reason: 'refresh_reuse' });
+  });
+
+  async function refreshCounts(): Promise<Record<RefreshOutcome, number | undefined>> {
+    const samples = parseMetrics(await metrics.render());
+    return Object.fromEntries(
+      REFRESH_OUTCOMES.map((outcome) => [outcome, valueOf(samples, 'auth_refreshes_total', { outcome })]),
+    ) as Record<RefreshOutcome, number | undefined>;
+  }
+
+  it('should count each refresh under its outcome', async () => {
+    const { first } = await login();
+    const before = await refreshCounts();
+
+    const second = pairOf(await rotation.refresh(first.refreshToken, CLIENT));
+    await rotation.refresh(first.refreshToken, CLIENT);
+    await rotation.refresh(second.refreshToken, CLIENT);
+    await refusalOf(rotation.refresh(first.refreshToken, CLIENT));
+    await refusalOf(rotation.refresh('garbage', CLIENT));
+
+    const after = await refreshCounts();
+    expect({
+      rotated: after.rotated! - before.rotated!,
+      reuse_window: after.reuse_window! - before.reuse_window!,
+      reuse_detected: after.reuse_detected! - before.reuse_detected!,
+      invalid: after.invalid! - before.invalid!,
+    }).toEqual({ rotated: 2, reuse_window: 1, reuse_detected: 1, invalid: 1 });
   });
 
   it('should refuse a malformed refresh token as invalid', async () => {

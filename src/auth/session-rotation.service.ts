@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 import { IdentityCache } from './identity-cache.js';
 import { idleDeadline, SessionRepository } from './session.repository.js';
@@ -16,7 +17,8 @@ interface SealedSuccessor {
   issuedAt?: number;
 }
 
-type Outcome = { kind: 'issued'; response: TokenResponseDto } | { kind: 'invalid' } | { kind: 'reused' };
+/** `again`: the successor handed out before, to a retry within the reuse window. */
+type Outcome = { kind: 'issued'; response: TokenResponseDto; again?: true } | { kind: 'invalid' } | { kind: 'reused' };
 
 /**
  * The refresh rules: a refresh token is spent for the next pair, under the session's row lock so
@@ -33,6 +35,7 @@ export class SessionRotationService {
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
     private readonly cache: IdentityCache,
+    private readonly metrics: MetricsService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
@@ -44,10 +47,13 @@ export class SessionRotationService {
       : { kind: 'invalid' };
     switch (outcome.kind) {
       case 'issued':
+        this.metrics.countRefresh(outcome.again ? 'reuse_window' : 'rotated');
         return outcome.response;
       case 'reused':
+        this.metrics.countRefresh('reuse_detected');
         throw new ApiException('refresh_token_reused', 'Refresh token was already used; the session has been ended');
       case 'invalid':
+        this.metrics.countRefresh('invalid');
         throw new ApiException('refresh_token_invalid', 'Invalid or expired refresh token');
     }
   }
@@ -100,7 +106,7 @@ export class SessionRotationService {
         // Sealed by an earlier version, which signed that pair at rotated_at.
         const issuedAt = successor.issuedAt === undefined ? session.rotatedAt : new Date(successor.issuedAt);
         const grant = { sessionId, refreshToken: successor.refreshToken, generation: session.generation, issuedAt };
-        return { kind: 'issued', response: this.tokens.issue(session.user, grant) };
+        return { kind: 'issued', response: this.tokens.issue(session.user, grant), again: true };
       }
     }
 

@@ -6,11 +6,21 @@ import { ConfigError } from './config-error.js';
 import { databaseConfig } from './database.config.js';
 import { loggingConfig } from './logging.config.js';
 import { mailConfig } from './mail.config.js';
+import { metricsConfig } from './metrics.config.js';
 import { oauthConfig } from './oauth.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
-export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig, loggingConfig];
+export const CONFIG_NAMESPACES = [
+  appConfig,
+  databaseConfig,
+  authConfig,
+  mailConfig,
+  rateLimitConfig,
+  oauthConfig,
+  loggingConfig,
+  metricsConfig,
+];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */
 export function rootConfigModule(): Promise<DynamicModule> {

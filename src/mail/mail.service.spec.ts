@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseMetrics, valueOf } from '../../test/support/metrics.js';
 import type { MailConfig } from '../config/mail.config.js';
 import type { MailMessage, MailTransport } from './mail-message.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MailService } from './mail.service.js';
 
 const MESSAGE: MailMessage = {
@@ -36,7 +38,7 @@ describe(MailService.name, () => {
   it('should deliver in the background with the configured sender, and log a line without the body', async () => {
     const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const fake = transport(0);
-    const mail = new MailService(fake, config);
+    const mail = new MailService(fake, config, new MetricsService());
 
     mail.send(MESSAGE);
     await mail.settle();
@@ -48,11 +50,12 @@ describe(MailService.name, () => {
     expect(line).not.toContain('ada@example.com');
   });
 
-  it('should retry a failed send, and never throw to the caller', async () => {
+  it('should retry a failed send, never throw to the caller, and count the retry and the delivery', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const fake = transport(1);
-    const mail = new MailService(fake, config);
+    const metrics = new MetricsService();
+    const mail = new MailService(fake, config, metrics);
 
     expect(() => mail.send(MESSAGE)).not.toThrow();
     await mail.settle();
@@ -60,5 +63,7 @@ describe(MailService.name, () => {
     expect(fake.delivered).toHaveLength(1);
     expect(warn).toHaveBeenCalledOnce();
     expect(String(warn.mock.calls[0][0])).not.toContain('secret-token-123');
+    const samples = parseMetrics(await metrics.render());
+    expect(['sent', 'retried', 'failed'].map((result) => valueOf(samples, 'auth_mails_total', { result }))).toEqual([1, 1, 0]);
   });
 });

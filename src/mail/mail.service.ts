@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
 import { maskEmail } from '../common/logging/mask.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MAIL_TRANSPORT, type MailMessage, type MailTransport } from './mail-message.js';
 
 /** Waits before each retry of a failed send. */
@@ -19,6 +20,7 @@ export class MailService implements OnApplicationShutdown {
   constructor(
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(mailConfig.KEY) private readonly config: MailConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   send(message: MailMessage): void {
@@ -41,9 +43,11 @@ export class MailService implements OnApplicationShutdown {
       try {
         const receipt = await this.transport.deliver({ ...message, from: this.config.from });
         this.logger.log(`Mail ${label} delivered (${this.transport.name}: ${receipt})`);
+        this.metrics.countMail('sent');
         return;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
+        this.metrics.countMail(attempt >= RETRY_DELAYS_MS.length ? 'failed' : 'retried');
         if (attempt >= RETRY_DELAYS_MS.length) {
           this.logger.error(`Mail ${label} failed after ${attempt + 1} attempts: ${reason}`);
           return;

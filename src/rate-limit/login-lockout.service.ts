@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { maskEmail } from '../common/logging/mask.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { RedisClient } from './redis-client.provider.js';
 import { RedisFallbackService } from './redis-fallback.service.js';
 
@@ -45,6 +46,7 @@ export class LoginLockoutService {
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
     private readonly redis: RedisFallbackService,
+    private readonly metrics: MetricsService,
   ) {
     this.forgetAfterMs = Math.max(2 * config.lockout.maxMs, 3_600_000);
   }
@@ -68,6 +70,7 @@ export class LoginLockoutService {
       () => this.reserveInMemory(account),
     );
     if (lockedMs > 0) {
+      this.metrics.countRateLimited('lockout');
       const seconds = Math.ceil(lockedMs / 1000);
       this.logger.warn({
         msg: 'password attempt refused: account locked',

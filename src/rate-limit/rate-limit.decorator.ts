@@ -1,9 +1,8 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { RateLimitRule } from '../config/rate-limit.config.js';
+import { RATE_LIMIT_RULE_KEY } from './rate-limit-rule.js';
 import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
-
-export const RATE_LIMIT_RULE_KEY = 'rateLimitRule';
 
 /**
  * Applies the named limits (per client IP and per target account) on top of the global one, and

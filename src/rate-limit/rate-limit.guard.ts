@@ -11,6 +11,8 @@ import {
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { cachingReflector } from '../common/request/route-metadata.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
+import { MetricsService, type RateLimitName } from '../metrics/metrics.service.js';
+import { rateLimitRuleOf } from './rate-limit-rule.js';
 import { SERVICE_CLIENT_ROUTE_KEY, serviceClientOf } from './service-client.js';
 
 /** The per-account throttler's key each request was counted under, so that a refusal can give the hit back. */
@@ -31,6 +33,7 @@ abstract class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     @Inject(rateLimitConfig.KEY) private readonly limits: RateLimitConfig,
+    private readonly metrics: MetricsService,
   ) {
     super(options, storage, cachingReflector());
   }
@@ -45,10 +48,26 @@ abstract class RateLimitGuard extends ThrottlerGuard {
     this.throttlers = this.throttlers.filter((throttler) => this.applies.includes(throttler.name ?? ''));
   }
 
+  /** Counts each refusal under the name of the limit that refused it. */
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    try {
+      return await super.handleRequest(props);
+    } catch (error) {
+      if (error instanceof TooManyRequestsException) this.metrics.countRateLimited(limitName(props));
+      throw error;
+    }
+  }
+
   protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     throw new TooManyRequestsException(`Too many requests; try again in ${seconds} seconds`, seconds);
   }
+}
+
+function limitName({ throttler, context }: ThrottlerRequest): RateLimitName {
+  if (throttler.name === 'global') return 'global';
+  if (throttler.name === 'client') return 'introspection';
+  return `${rateLimitRuleOf(context)!}_${throttler.name === 'ip' ? 'ip' : 'account'}`;
 }
 
 /** Runs first, on every request: the looser per-IP limit, before any token is checked. */

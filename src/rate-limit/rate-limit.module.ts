@@ -5,7 +5,7 @@ import { authUserOf } from '../common/request/current-user.decorator.js';
 import { oauthConfig, type OAuthConfig } from '../config/oauth.config.js';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
 import { LoginLockoutService } from './login-lockout.service.js';
-import { RATE_LIMIT_RULE_KEY } from './rate-limit.decorator.js';
+import { RATE_LIMIT_RULE_KEY } from './rate-limit-rule.js';
 import { ServiceClientRateLimitGuard } from './rate-limit.guard.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 import { RedisFallbackService } from './redis-fallback.service.js';

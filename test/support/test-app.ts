@@ -90,6 +90,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     TRUST_PROXY: undefined,
     LOG_LEVEL: undefined,
     LOG_FORMAT: undefined,
+    METRICS_TOKEN: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

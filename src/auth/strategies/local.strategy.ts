@@ -6,18 +6,26 @@ import type { User } from '../../users/entities/user.entity.js';
 import { LoginLockoutService } from '../../rate-limit/login-lockout.service.js';
 import { AuthService } from '../auth.service.js';
 import { clientInfo } from '../../common/request/client-info.js';
+import { TooManyRequestsException } from '../../common/errors/too-many-requests.exception.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   constructor(
     private readonly auth: AuthService,
     private readonly lockout: LoginLockoutService,
+    private readonly metrics: MetricsService,
   ) {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true });
   }
 
   /** The attempt is counted against the account before the password is checked. */
-  validate(request: FastifyRequest, email: string, password: string): Promise<User> {
-    return this.lockout.attempt(email, () => this.auth.checkCredentials(email, password, clientInfo(request)));
+  async validate(request: FastifyRequest, email: string, password: string): Promise<User> {
+    try {
+      return await this.lockout.attempt(email, () => this.auth.checkCredentials(email, password, clientInfo(request)));
+    } catch (error) {
+      if (error instanceof TooManyRequestsException && error.code === 'account_locked') this.metrics.countLogin('locked');
+      throw error;
+    }
   }
 }

@@ -43,6 +43,10 @@ export const ERROR_CODES = {
     status: 401,
     description: 'The introspection client is unknown or its secret is wrong (send them as HTTP Basic credentials)',
   },
+  metrics_unauthorized: {
+    status: 401,
+    description: 'The metrics token is missing or wrong (send `Authorization: Bearer <METRICS_TOKEN>`)',
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },

@@ -125,6 +125,7 @@ const TOKEN_ERRORS = new Set<ErrorCode>(['token_invalid', 'token_expired', 'sess
 function challenge(body: ErrorBody): string {
   // Introspection clients are services, authenticated with HTTP Basic (RFC 6749 §2.3.1), not bearer tokens.
   if (body.code === 'client_unauthorized') return 'Basic realm="introspection"';
+  if (body.code === 'metrics_unauthorized') return 'Bearer realm="metrics"';
   if (!TOKEN_ERRORS.has(body.code)) return 'Bearer realm="api"';
   // A quoted-string may not hold a bare quote or backslash: they become an apostrophe and go.
   const description = (Array.isArray(body.message) ? body.message.join('; ') : body.message)
