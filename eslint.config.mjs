@@ -14,6 +14,7 @@ const LAYERS = [
   ['auth'],
   ['account', 'admin', 'oauth', 'web'],
   ['database'],
+  ['cli'],
 ];
 
 export default tseslint.config(
