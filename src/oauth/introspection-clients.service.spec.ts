@@ -45,7 +45,7 @@ describe(IntrospectionClientsService.name, () => {
       { id: 'billing', secret: SECRET },
       { id: 'search', secret: OTHER_SECRET },
     ]);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await database?.close();
