@@ -444,7 +444,8 @@ describe('the built command line, dist/cli.js (e2e)', () => {
     } finally {
       await database.drop();
     }
-  });
+    // Four runs of the built entry, each loading the whole service, and a start of the service between.
+  }, 180_000);
 
   it('should fail in one line, without a stack, when the database cannot be reached', async () => {
     const port = await freePort();
