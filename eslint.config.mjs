@@ -15,6 +15,7 @@ const LAYERS = [
   ['auth'],
   ['account', 'admin', 'oauth', 'web'],
   ['database'],
+  ['cli'],
 ];
 
 export default tseslint.config(

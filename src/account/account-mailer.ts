@@ -20,6 +20,9 @@ function describeClient({ userAgent, ip }: ClientInfo): string {
   return ip ? `${agent} at ${ip}` : agent;
 }
 
+/** The page of APP_URL that takes a password reset link's token. */
+const RESET_PASSWORD_PATH = '/reset-password';
+
 interface LinkMail {
   to: string;
   subject: string;
@@ -61,9 +64,14 @@ export class AccountMailer {
       subject: 'Reset your password',
       intro: 'Someone asked to reset the password of your account.',
       action: 'Choose a new password',
-      path: '/reset-password',
+      path: RESET_PASSWORD_PATH,
       outro: 'If it was not you, ignore this mail: your password stays as it is.',
     });
+  }
+
+  /** The link a reset mail carries, for an operator to hand over another way. */
+  resetPasswordLink(token: string): string {
+    return this.link(RESET_PASSWORD_PATH, token);
   }
 
   confirmEmailChange(to: string, token: string): void {
@@ -107,8 +115,12 @@ export class AccountMailer {
     this.mail.send({ to, subject, text, html });
   }
 
+  private link(path: string, token: string): string {
+    return `${this.config.appUrl}${path}?token=${token}`;
+  }
+
   private sendLink({ to, subject, intro, action, path, token, validFor, outro }: LinkMail): void {
-    const link = `${this.config.appUrl}${path}?token=${token}`;
+    const link = this.link(path, token);
     const text = [
       intro,
       '',

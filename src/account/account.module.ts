@@ -26,5 +26,6 @@ import { RegistrationService } from './registration.service.js';
     PasswordRecoveryService,
     RegistrationService,
   ],
+  exports: [PasswordRecoveryService],
 })
 export class AccountModule {}

@@ -1,9 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/request/client-info.js';
+import type { Operator } from '../common/request/operator.js';
 import { OneTimeTokensService, spendOneTimeTokens } from '../auth/one-time-tokens.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
@@ -85,6 +86,22 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
       await this.audit.record(manager, { type: 'password_reset', userId: user.id, client, detail: { sessionsEnded: ended } });
     });
     this.mailer.passwordChanged(user.email, client, 'reset');
+  }
+
+  /**
+   * For an operator (the command line): a reset link for the account, answered instead of mailed, so
+   * it can be handed over another way. It spends any link issued before, as a mailed one does.
+   */
+  async issueResetLink(userId: string, operator: Operator): Promise<string> {
+    const token = await this.dataSource.transaction(async (manager) => {
+      // The user row before the token rows, the lock order of every flow that issues links.
+      const user = await this.users.lockById(manager, userId);
+      if (!user) throw new NotFoundException('User not found');
+      if (user.disabledAt) throw new ApiException('account_disabled', 'This account is disabled: enable it first');
+      await this.audit.record(manager, { type: 'password_reset_requested', userId, detail: { ...operator } });
+      return this.oneTimeTokens.issue(manager, user, 'reset_password');
+    });
+    return this.mailer.resetPasswordLink(token);
   }
 
   private async sendResetLink(user: User, client: ClientInfo): Promise<void> {

@@ -12,5 +12,6 @@ import { AdminUsersService } from './admin-users.service.js';
   imports: [UsersModule, AuditModule, AuthModule, SigningKeysModule],
   controllers: [UsersController, SigningKeysController],
   providers: [AdminUsersService],
+  exports: [AdminUsersService],
 })
 export class AdminModule {}

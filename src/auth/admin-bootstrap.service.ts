@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { COMMAND_LINE } from '../common/command-line.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { maskEmail } from '../common/logging/mask.js';
@@ -23,11 +24,12 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Optional() @Inject(COMMAND_LINE) private readonly commandLine: boolean = false,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.admin;
-    if (!admin) return;
+    if (!admin || this.commandLine) return;
     const existing = await this.users.findByEmailWithPassword(admin.email);
     if (existing) {
       if (existing.roles.includes(Role.Admin)) return;

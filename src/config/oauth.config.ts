@@ -5,7 +5,8 @@ import { PLACEHOLDER } from './auth.config.js';
 import { envValue, parseList, readEnv } from './env.js';
 import { LIMIT, limitMessage, parseLimit } from './rate-limit.config.js';
 
-const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** An introspection client's id, in INTROSPECTION_CLIENTS or added from the command line. */
+export const INTROSPECTION_CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** URL-unreserved characters only: the same text whether a client form-encodes it (RFC 6749 §2.3.1) or, as many do, not. */
 const CLIENT_SECRET = /^[A-Za-z0-9._~-]+$/;
 const MIN_CLIENT_SECRET_LENGTH = 32;
@@ -73,7 +74,7 @@ function clientProblems(text: string | undefined, production: boolean): string[]
   const seenSecrets = new Set<string>();
   clientEntries(text).forEach(({ id, secret }, index) => {
     const name = `INTROSPECTION_CLIENTS: client ${index + 1}`;
-    if (!CLIENT_ID.test(id)) {
+    if (!INTROSPECTION_CLIENT_ID.test(id)) {
       problems.push(`${name}: the id must be 1 to 64 letters, digits or . _ - (each client is written id:secret)`);
       return;
     }

@@ -7,10 +7,22 @@ import { DatabaseStatus } from '../common/database/database-status.js';
 import { DatabaseNotifications } from '../common/database/notifications.js';
 import { PooledStatements } from '../common/database/pooled-statements.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
-import { runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
+import { pendingMigrations, runMigrationsLocked, typeOrmOptions } from './typeorm-options.js';
 
 /** Present only when DATABASE_URL is unset. */
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
+
+/**
+ * Provide `true` under this token (in a global module) in a process that must not change the schema,
+ * the admin command line: pending migrations then fail its start, named, instead of being applied.
+ */
+export const REFUSE_PENDING_MIGRATIONS = Symbol('REFUSE_PENDING_MIGRATIONS');
+
+/** Thrown at start under REFUSE_PENDING_MIGRATIONS; its message names the migrations and the fix. */
+export class PendingMigrationsError extends Error {}
+
+/** The options of a data source whose process refuses pending migrations (they reach dataSourceFactory as built). */
+const refusing = new WeakSet<DataSourceOptions>();
 
 @Module({
   providers: [
@@ -57,7 +69,16 @@ class DatabaseNotificationsModule {}
 async function runMigrations(options: DataSourceOptions): Promise<void> {
   const migrator = await new DataSource({ ...options, poolSize: 1, extra: {} } as DataSourceOptions).initialize();
   try {
-    await runMigrationsLocked(migrator);
+    if (!refusing.has(options)) {
+      await runMigrationsLocked(migrator);
+      return;
+    }
+    const pending = await pendingMigrations(migrator);
+    if (pending.length > 0)
+      throw new PendingMigrationsError(
+        `the database is behind this version: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
+          'Apply them first: start the service, or run `npm run migration:run` (Docker image: node dist/database/migrate.js run)',
+      );
   } finally {
     await migrator.destroy();
   }
@@ -68,14 +89,18 @@ async function runMigrations(options: DataSourceOptions): Promise<void> {
     EmbeddedPostgresModule,
     TypeOrmModule.forRootAsync({
       imports: [EmbeddedPostgresModule],
-      inject: [databaseConfig.KEY, EMBEDDED_POSTGRES],
-      useFactory: (db: DatabaseConfig, embedded: EmbeddedPostgres | null) => ({
-        ...(embedded
-          ? typeOrmOptions(embedded.connection, 1, db.queryTimeoutMs)
-          : typeOrmOptions({ url: db.url! }, db.poolSize, db.queryTimeoutMs)),
-        // Fail the start at once when the database is unreachable, with the driver's message.
-        retryAttempts: 0,
-      }),
+      inject: [databaseConfig.KEY, EMBEDDED_POSTGRES, { token: REFUSE_PENDING_MIGRATIONS, optional: true }],
+      useFactory: (db: DatabaseConfig, embedded: EmbeddedPostgres | null, refuse?: boolean) => {
+        const options = {
+          ...(embedded
+            ? typeOrmOptions(embedded.connection, 1, db.queryTimeoutMs)
+            : typeOrmOptions({ url: db.url! }, db.poolSize, db.queryTimeoutMs)),
+          // Fail the start at once when the database is unreachable, with the driver's message.
+          retryAttempts: 0,
+        };
+        if (refuse) refusing.add(options);
+        return options;
+      },
       dataSourceFactory: async (options) => {
         await runMigrations(options!);
         return new DataSource(options!);

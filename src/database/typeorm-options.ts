@@ -1,4 +1,4 @@
-import type { DataSource, DataSourceOptions, Migration } from 'typeorm';
+import { MigrationExecutor, type DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { AuditEvent } from '../audit/entities/audit-event.entity.js';
 import { OneTimeToken } from '../auth/entities/one-time-token.entity.js';
 import { Session } from '../auth/entities/session.entity.js';
@@ -12,6 +12,8 @@ import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentT
 import { SigningKeys1764300000000 } from './migrations/1764300000000-SigningKeys.js';
 import { UsersListIndexes1764400000000 } from './migrations/1764400000000-UsersListIndexes.js';
 import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
+import { IntrospectionClient } from '../oauth/entities/introspection-client.entity.js';
+import { IntrospectionClients1764600000000 } from './migrations/1764600000000-IntrospectionClients.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -29,7 +31,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
   return {
     type: 'postgres',
     ...connection,
-    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey],
+    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey, IntrospectionClient],
     migrations: [
       InitialSchema1763800000000,
       AccountLifecycle1763900000000,
@@ -38,6 +40,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SpentTokenHashes1764200000000,
       SigningKeys1764300000000,
       UsersListIndexes1764400000000,
+      IntrospectionClients1764600000000,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
@@ -67,4 +70,29 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<Migra
   } finally {
     await dataSource.query("SELECT pg_advisory_unlock(hashtext('auth-service:migrations'))");
   }
+}
+
+/** A migration as `migrations:status` shows it. */
+export interface MigrationState {
+  name: string;
+  /** Recorded as applied in the database. */
+  applied: boolean;
+  /** Part of this version's list (false: applied by a newer version of the service). */
+  known: boolean;
+}
+
+/** Every migration of this version, oldest first, then any the database records that this version does not know. Only reads. */
+export async function migrationStates(dataSource: DataSource): Promise<MigrationState[]> {
+  const executor = new MigrationExecutor(dataSource);
+  const applied = new Set((await executor.getExecutedMigrations()).map((migration) => migration.name));
+  const known = dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
+  return [
+    ...known.map((name) => ({ name, applied: applied.has(name), known: true })),
+    ...[...applied].filter((name) => !known.includes(name)).map((name) => ({ name, applied: true, known: false })),
+  ];
+}
+
+/** The names of this version's migrations not yet applied. Only reads. */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  return (await migrationStates(dataSource)).filter((state) => !state.applied).map((state) => state.name);
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
@@ -10,8 +11,9 @@ import { ServerMetadataService } from './server-metadata.service.js';
 
 /** For product services: token introspection (RFC 7662) and the authorization server metadata (RFC 8414). */
 @Module({
-  imports: [AuthModule, RateLimitModule, SigningKeysModule],
+  imports: [AuthModule, AuditModule, RateLimitModule, SigningKeysModule],
   controllers: [IntrospectionController, ServerMetadataController],
   providers: [IntrospectionService, IntrospectionClientsService, ServerMetadataService],
+  exports: [IntrospectionClientsService],
 })
 export class OAuthModule {}

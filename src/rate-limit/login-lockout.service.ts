@@ -63,6 +63,18 @@ export class LoginLockoutService {
     return result;
   }
 
+  /**
+   * Clears the account's failed attempts and lock, whatever RATE_LIMIT says: in Redis when it answers
+   * (`redis`; every instance sees it), else only in this process's memory (`memory`), which no other
+   * process can see. `cleared` tells whether there was anything to clear.
+   */
+  unlock(account: string): Promise<{ store: 'redis' | 'memory'; cleared: boolean }> {
+    return this.redis.run<{ store: 'redis' | 'memory'; cleared: boolean }>(
+      async (client) => ({ store: 'redis' as const, cleared: (await client.del(this.key(account))) > 0 }),
+      () => ({ store: 'memory' as const, cleared: this.memory.delete(account) }),
+    );
+  }
+
   private async reserve(account: string): Promise<void> {
     if (!this.config.enabled) return;
     const lockedMs = await this.redis.run(

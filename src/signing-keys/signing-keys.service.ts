@@ -71,6 +71,8 @@ export interface KeyChangeActor {
   userId: string | null;
   client?: ClientInfo;
   channel: 'api' | 'cli' | 'schedule' | 'start';
+  /** On the command line: the OS user who ran it. */
+  operator?: string;
 }
 
 /**
@@ -348,6 +350,7 @@ export class SigningKeysService implements OnModuleInit, OnApplicationShutdown {
         source,
         signsFrom: signsFrom.toISOString(),
         channel: actor.channel,
+        ...(actor.operator && { operator: actor.operator }),
       },
     });
     this.logger.log(`Signing key ${material.kid} (${material.algorithm}) created; it signs from ${signsFrom.toISOString()}`);
@@ -400,7 +403,7 @@ function revokedEvent(kid: string, actor: KeyChangeActor, reason: string) {
     type: 'signing_key_revoked' as const,
     userId: actor.userId,
     client: actor.client,
-    detail: { kid, reason, channel: actor.channel },
+    detail: { kid, reason, channel: actor.channel, ...(actor.operator && { operator: actor.operator }) },
   };
 }
 

@@ -21,6 +21,11 @@ export const AUDIT_EVENT_TYPES = [
   'roles_changed',
   'signing_key_created',
   'signing_key_revoked',
+  'account_created',
+  'account_unlocked',
+  'sessions_ended',
+  'introspection_client_added',
+  'introspection_client_removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -69,4 +69,11 @@ export class Session {
 }
 
 export type SessionEndReason =
-  'logout' | 'logout_all' | 'ended_by_user' | 'refresh_reuse' | 'password_changed' | 'password_reset' | 'account_disabled';
+  | 'logout'
+  | 'logout_all'
+  | 'ended_by_user'
+  | 'ended_by_operator'
+  | 'refresh_reuse'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_disabled';

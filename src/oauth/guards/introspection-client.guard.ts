@@ -18,7 +18,7 @@ export class IntrospectionClientGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const clientId = this.clients.authenticate(request.headers.authorization);
+    const clientId = await this.clients.authenticate(request.headers.authorization);
     if (clientId !== undefined) markServiceClient(request, clientId);
     await this.limits.canActivate(context);
     if (clientId === undefined) {
