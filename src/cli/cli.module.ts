@@ -6,6 +6,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { COMMAND_LINE } from '../common/command-line.js';
 import { rootConfigModule } from '../config/validate-config.js';
 import { DatabaseModule, REFUSE_PENDING_MIGRATIONS } from '../database/database.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { KEYS_COMMAND } from '../signing-keys/signing-keys.service.js';
@@ -34,6 +35,8 @@ class CommandLineModule {}
     rootConfigModule(),
     CommandLineModule,
     DatabaseModule,
+    // The services count into it; nothing here serves or scrapes it.
+    MetricsModule,
     UsersModule,
     AuditModule,
     SigningKeysModule,
