@@ -12,7 +12,7 @@ const LAYERS = [
   ['audit', 'health'],
   ['signing-keys'],
   ['auth'],
-  ['account', 'admin', 'oauth', 'web'],
+  ['account', 'admin', 'oauth', 'web', 'retention'],
   ['database'],
 ];
 

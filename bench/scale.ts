@@ -104,11 +104,11 @@ const LOAD_USERS = `
 
 /** Half live, a quarter run out, a quarter ended; rotations exponential with a mean of 4. */
 const LOAD_SESSIONS = `
-  INSERT INTO sessions (user_id, refresh_token_hash, previous_token_hash, spent_token_hashes, generation, rotated_at,
+  INSERT INTO sessions (user_id, refresh_token_hash, previous_token_hash, spent_token_fingerprints, generation, rotated_at,
     user_agent, ip, created_at, last_used_at, expires_at, absolute_expires_at, revoked_at, revoked_reason)
   SELECT ${USER_ID('u')}, md5(i || 'a') || md5(i || 'b'),
     CASE WHEN gen > 0 THEN md5(i || 'c') || md5(i || 'd') END,
-    CASE WHEN gen > 0 THEN array_fill(md5(i || 'c') || md5(i || 'd'), ARRAY[least(gen, 16)]) ELSE '{}' END,
+    CASE WHEN gen > 0 THEN array_fill(('x' || left(md5(i || 'c'), 16))::bit(64)::bigint, ARRAY[least(gen, 16)]) ELSE '{}' END,
     gen, CASE WHEN gen > 0 THEN last_used END,
     ($3::text[])[1 + i % 5], '10.' || i % 256 || '.' || (i / 256) % 256 || '.' || (i / 65536) % 256,
     created, last_used, least(last_used + interval '30 days', created + interval '90 days'), created + interval '90 days',

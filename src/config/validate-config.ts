@@ -7,9 +7,10 @@ import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
 import { oauthConfig } from './oauth.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
+import { retentionConfig } from './retention.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
-export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig];
+export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig, retentionConfig];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */
 export function rootConfigModule(): Promise<DynamicModule> {

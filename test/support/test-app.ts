@@ -85,6 +85,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT: 'off',
     REDIS_URL: undefined,
     TRUST_PROXY: undefined,
+    // No scheduled purge deleting a test's rows under it; the retention tests turn it on or call it.
+    PURGE_INTERVAL: 'off',
+    SESSION_RETENTION: undefined,
+    AUDIT_RETENTION: undefined,
+    PURGE_BATCH_SIZE: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

@@ -31,6 +31,7 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
  */
 @Entity('audit_events')
 @Index('IDX_audit_events_user_time', ['userId', 'createdAt'])
+@Index('IDX_audit_events_created_at', ['createdAt'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_audit_events' })
   id: string;
