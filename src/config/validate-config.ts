@@ -10,7 +10,15 @@ import { rateLimitConfig } from './rate-limit.config.js';
 import { retentionConfig } from './retention.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
-export const CONFIG_NAMESPACES = [appConfig, databaseConfig, authConfig, mailConfig, rateLimitConfig, oauthConfig, retentionConfig];
+export const CONFIG_NAMESPACES = [
+  appConfig,
+  databaseConfig,
+  authConfig,
+  mailConfig,
+  rateLimitConfig,
+  oauthConfig,
+  retentionConfig,
+];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */
 export function rootConfigModule(): Promise<DynamicModule> {

@@ -72,7 +72,11 @@ export class PurgeService implements BeforeApplicationShutdown {
     const before = (ms: number) => (ms > 0 ? new Date(now - ms) : null);
     const tables: Array<[keyof PurgeCounts, Date | null, Purge]> = [
       ['sessions', before(sessionRetention * 1000), (m, cutoff, limit) => this.sessions.purgeEndedBefore(m, cutoff, limit)],
-      ['oneTimeTokens', before(ONE_TIME_TOKEN_RETENTION_MS), (m, cutoff, limit) => this.oneTimeTokens.purgeBefore(m, cutoff, limit)],
+      [
+        'oneTimeTokens',
+        before(ONE_TIME_TOKEN_RETENTION_MS),
+        (m, cutoff, limit) => this.oneTimeTokens.purgeBefore(m, cutoff, limit),
+      ],
       ['auditEvents', before(auditRetention * 1000), (m, cutoff, limit) => this.audit.purgeBefore(m, cutoff, limit)],
     ];
     const deleted: PurgeCounts = { sessions: 0, oneTimeTokens: 0, auditEvents: 0 };
@@ -101,7 +105,9 @@ export class PurgeService implements BeforeApplicationShutdown {
   /** One batch under the purge lock; null when another instance holds it. */
   private batch(work: (manager: EntityManager) => Promise<number>): Promise<number | null> {
     return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query<[{ locked: boolean }]>(`SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked`);
+      const [{ locked }] = await manager.query<[{ locked: boolean }]>(
+        `SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked`,
+      );
       return locked ? work(manager) : null;
     });
   }
