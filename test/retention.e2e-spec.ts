@@ -196,6 +196,23 @@ describe('retention: the purge (e2e)', () => {
     expect((await test.http.post('/api/v1/auth/refresh').send({ refreshToken })).status).toBe(401);
   });
 
+  it('should still take a token spent before the upgrade (kept in full by the previous release) for reuse', async () => {
+    const { email, password } = await registerUser(test);
+    const first = (await login(test, email, password)).refreshToken;
+    const second = (await test.http.post('/api/v1/auth/refresh').send({ refreshToken: first }).expect(200)).body.refreshToken;
+    // As the previous release left the row: the spent token's hash in full, no fingerprint.
+    await sql(test).query(
+      `UPDATE sessions SET spent_token_hashes = ARRAY[previous_token_hash::text], spent_token_fingerprints = '{}' WHERE id = $1`,
+      [first.split('.')[0]],
+    );
+    await test.http.post('/api/v1/auth/refresh').send({ refreshToken: second }).expect(200);
+
+    const replayed = await test.http.post('/api/v1/auth/refresh').send({ refreshToken: first });
+
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('refresh_token_reused');
+  });
+
   describe('with AUDIT_RETENTION=0 and the schedule on (PURGE_INTERVAL=1s)', () => {
     let scheduled: TestApp;
 

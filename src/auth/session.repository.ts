@@ -76,13 +76,15 @@ const ROTATE: PooledStatement = {
 /**
  * The live session under its row lock, with its user, whether its last rotation is within the reuse
  * window on the database's clock (read after the lock is granted), and whether the presented token
- * ($4, its hash) is one of the session's spent ones.
+ * ($4, its hash) is one of the session's spent ones (by fingerprint, or in full as the previous
+ * release kept them).
  */
 const LOCK_SQL = `
   WITH locked AS MATERIALIZED (
     SELECT s.* FROM sessions s WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 FOR UPDATE
   )
-  SELECT l.refresh_token_hash, l.previous_token_hash, ${fingerprint('$4::text')} = ANY(l.spent_token_fingerprints) AS presented_spent,
+  SELECT l.refresh_token_hash, l.previous_token_hash, (${fingerprint('$4::text')} = ANY(l.spent_token_fingerprints)
+      OR $4::text = ANY(l.spent_token_hashes)) AS presented_spent,
     l.generation, l.rotated_at, l.successor_sealed,
     $3::int > 0 AND clock_timestamp() - l.rotated_at <= make_interval(secs => $3) AS in_reuse_window,
     ${userColumns('u')}

@@ -29,6 +29,13 @@ export class Session {
   previousTokenHash: string | null;
 
   /**
+   * Before 1764500000001: the hashes of the last spent refresh tokens, as the previous release writes
+   * them. No longer written; read so tokens spent before the upgrade still count as reuse.
+   */
+  @Column({ name: 'spent_token_hashes', type: 'text', array: true, default: () => `'{}'` })
+  spentTokenHashes: string[];
+
+  /**
    * Fingerprints (first 64 bits of the hash, as bigint) of the last spent refresh tokens, newest first:
    * presenting one of them is theft. Bounded in number and 8 bytes each, so the row stays small.
    */
