@@ -13,7 +13,7 @@ const LAYERS = [
   ['audit', 'health'],
   ['signing-keys'],
   ['auth'],
-  ['account', 'admin', 'oauth', 'web'],
+  ['account', 'admin', 'oauth', 'web', 'retention'],
   ['database'],
   ['cli'],
 ];

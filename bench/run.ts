@@ -3,7 +3,8 @@
  * (node dist/main.js, NODE_ENV=production) on the local Postgres (DATABASE_URL, fresh databases) or on
  * embedded storage, each measured beside its yardstick in the same run (throughput.ts).
  * `npm run bench -- algorithms` runs the signing-algorithm comparison (algorithms.ts) instead, and
- * `npm run bench -- --scale` the latencies at 1 M users (scale.ts). Each writes its results to
+ * `npm run bench -- --scale` the latencies at 1 M users (scale.ts), `npm run bench -- --retention` what
+ * the purge frees (retention.ts). Each writes its results to
  * bench/results/<time>-<part>.json.
  *
  * Knobs: BENCH_DURATION (seconds per timed run), BENCH_ROUNDS, BENCH_WARMUP (seconds), BCRYPT_COST,
@@ -14,6 +15,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { ALGORITHMS, compareAlgorithms } from './algorithms.js';
 import { ROOT } from './harness.js';
+import { runRetention } from './retention.js';
 import { runScale } from './scale.js';
 import { runThroughput } from './throughput.js';
 
@@ -38,8 +40,10 @@ function algorithmsCompared() {
 
 async function main(): Promise<void> {
   const part = process.argv[2]?.replace(/^--/, '') ?? 'throughput';
-  if (!['throughput', 'algorithms', 'scale'].includes(part)) {
-    throw new Error(`unknown argument "${process.argv[2]}"; known: algorithms, --scale (none: the throughput cases)`);
+  if (!['throughput', 'algorithms', 'scale', 'retention'].includes(part)) {
+    throw new Error(
+      `unknown argument "${process.argv[2]}"; known: algorithms, --scale, --retention (none: the throughput cases)`,
+    );
   }
   const storage = process.env.DATABASE_URL ? 'Postgres server (DATABASE_URL)' : 'embedded PGlite';
   console.log(
@@ -75,8 +79,10 @@ async function main(): Promise<void> {
       duration: numberFromEnv('BENCH_DURATION', 3, 1),
       rounds: numberFromEnv('BENCH_ROUNDS', 5, 1),
     });
-  } else {
+  } else if (part === 'scale') {
     results.scale = await runScale();
+  } else {
+    results.retention = await runRetention();
   }
 
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

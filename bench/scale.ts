@@ -34,8 +34,8 @@ const MIN_REQUESTS = 20;
 const RATIO_TARGET = 1.2;
 const ADMIN_TARGET_MS = 50;
 
-const FIRST_NAMES = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Ken'];
-const LAST_NAMES = [
+export const FIRST_NAMES = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Ken'];
+export const LAST_NAMES = [
   'Lovelace',
   'Turing',
   'Hopper',
@@ -61,7 +61,7 @@ const LAST_NAMES = [
 const FEW_TERM = 'user12345';
 /** A last name one user in 20 carries: 50,000 users at 1 M. */
 const MANY_TERM = 'garcia';
-const USER_AGENTS = [
+export const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
@@ -69,7 +69,7 @@ const USER_AGENTS = [
   'okhttp/4.12.0',
 ];
 /** Audit event types other than the common ones weighted below. */
-const RARE_EVENTS = [
+export const RARE_EVENTS = [
   'refresh_reuse_detected',
   'logout_all',
   'session_ended',
@@ -90,9 +90,10 @@ const END_REASONS = ['logout', 'logout_all', 'ended_by_user', 'refresh_reuse', '
  * The load, one statement per table. User n's id is derived from n (an md5 shaped as a version-4
  * UUID), so sessions and events pick their user by number without a join; `random()` spreads them.
  */
-const USER_ID = (n: string) => `overlay(overlay(md5('scale-user-' || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
+export const USER_ID = (n: string) =>
+  `overlay(overlay(md5('scale-user-' || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
 
-const LOAD_USERS = `
+export const LOAD_USERS = `
   INSERT INTO users (id, email, password_hash, name, roles, email_verified_at, disabled_at, created_at, updated_at)
   SELECT ${USER_ID('i')}, 'user' || i || '@example.com', $2,
     ($3::text[])[1 + i % 10] || ' ' || ($4::text[])[1 + (i / 10) % 20],
@@ -104,11 +105,11 @@ const LOAD_USERS = `
 
 /** Half live, a quarter run out, a quarter ended; rotations exponential with a mean of 4. */
 const LOAD_SESSIONS = `
-  INSERT INTO sessions (user_id, refresh_token_hash, previous_token_hash, spent_token_hashes, generation, rotated_at,
+  INSERT INTO sessions (user_id, refresh_token_hash, previous_token_hash, spent_token_fingerprints, generation, rotated_at,
     user_agent, ip, created_at, last_used_at, expires_at, absolute_expires_at, revoked_at, revoked_reason)
   SELECT ${USER_ID('u')}, md5(i || 'a') || md5(i || 'b'),
     CASE WHEN gen > 0 THEN md5(i || 'c') || md5(i || 'd') END,
-    CASE WHEN gen > 0 THEN array_fill(md5(i || 'c') || md5(i || 'd'), ARRAY[least(gen, 16)]) ELSE '{}' END,
+    CASE WHEN gen > 0 THEN array_fill(('x' || left(md5(i || 'c'), 16))::bit(64)::bigint, ARRAY[least(gen, 16)]) ELSE '{}' END,
     gen, CASE WHEN gen > 0 THEN last_used END,
     ($3::text[])[1 + i % 5], '10.' || i % 256 || '.' || (i / 256) % 256 || '.' || (i / 65536) % 256,
     created, last_used, least(last_used + interval '30 days', created + interval '90 days'), created + interval '90 days',
@@ -137,7 +138,7 @@ const LOAD_SESSIONS = `
   ) d`;
 
 /** One register per user on average, then mostly logins; a few failures of unknown emails have no user. */
-const LOAD_EVENTS = `
+export const LOAD_EVENTS = `
   INSERT INTO audit_events (user_id, type, ip, user_agent, detail, created_at)
   SELECT CASE WHEN type = 'login_failure' AND i % 5 = 0 THEN NULL ELSE ${USER_ID('1 + floor(random() * $2::int)::int')} END,
     type, '10.' || i % 256 || '.' || (i / 256) % 256 || '.' || (i / 65536) % 256, ($3::text[])[1 + i % 5],

@@ -280,6 +280,37 @@ describe('the admin command line (e2e)', () => {
     expect(removedEvent?.detail).toMatchObject({ clientId: 'reports', channel: 'cli', operator: OPERATOR });
   });
 
+  it('purge should delete what is past its retention, keep the rest, and be audited as the operator', async () => {
+    const old = await registerUser(test);
+    const recent = await registerUser(test);
+    await test.app
+      .get(DataSource)
+      .query(`UPDATE sessions SET revoked_at = now() - interval '40 days', revoked_reason = 'logout' WHERE user_id = $1`, [
+        old.user.id,
+      ]);
+    await test.app
+      .get(DataSource)
+      .query(`UPDATE sessions SET revoked_at = now() - interval '1 day', revoked_reason = 'logout' WHERE user_id = $1`, [
+        recent.user.id,
+      ]);
+    const sessionsOf = async (userId: string) =>
+      Number(
+        (
+          await test.app.get(DataSource).query<[{ n: string }]>('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [userId])
+        )[0].n,
+      );
+
+    const run = await cli(['purge']);
+
+    expect(run, run.err).toMatchObject({ code: 0, err: '' });
+    expect(run.out).toMatch(/^purged in \d+ ms: deleted 1 sessions, \d+ one-time tokens, 0 audit events$/);
+    expect(await sessionsOf(old.user.id)).toBe(0);
+    expect(await sessionsOf(recent.user.id)).toBe(1);
+    const [event] = await auditEvents('retention_purge');
+    expectOperatorDetail(event?.detail);
+    expect(event?.detail).toMatchObject({ status: 'done', sessions: 1, auditEvents: 0 });
+  });
+
   it('migrations:status should list every migration as applied', async () => {
     const run = await cli(['migrations:status']);
 

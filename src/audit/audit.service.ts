@@ -64,6 +64,15 @@ export class AuditService implements EntitySubscriberInterface {
     delete event.queryRunner.data[AFTER_COMMIT];
   }
 
+  /** Deletes up to `limit` events recorded before `cutoff`, oldest first, in the caller's transaction; how many. */
+  async purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
+    const [, deleted] = await manager.query<[unknown[], number]>(
+      'DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)',
+      [cutoff, limit],
+    );
+    return deleted;
+  }
+
   async listForUser(userId: string, page: number, limit: number): Promise<{ items: AuditEvent[]; total: number }> {
     const [items, total] = await this.dataSource.getRepository(AuditEvent).findAndCount({
       where: { userId },

@@ -71,6 +71,6 @@ import { VerifiedTokens } from './verified-tokens.js';
     { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [SessionsService, AccessTokenVerifier, PasswordService, OneTimeTokensService, RefreshCookieService],
+  exports: [SessionsService, SessionRepository, AccessTokenVerifier, PasswordService, OneTimeTokensService, RefreshCookieService],
 })
 export class AuthModule {}

@@ -92,7 +92,7 @@ export class SessionRotationService {
   /** Every other case, under the session's row lock (see the class comment). */
   private async settle(manager: EntityManager, sessionId: string, hash: string, client: ClientInfo): Promise<Outcome> {
     const now = new Date();
-    const session = await this.sessions.lockLive(manager, sessionId, now, this.config.refresh.reuseWindow);
+    const session = await this.sessions.lockLive(manager, sessionId, hash, now, this.config.refresh.reuseWindow);
     if (!session) return { kind: 'invalid' };
 
     // It became the current token meanwhile.
@@ -110,7 +110,7 @@ export class SessionRotationService {
       }
     }
 
-    if (!session.spentTokenHashes.some((spent) => this.tokens.sameHash(spent, hash))) return { kind: 'invalid' };
+    if (!session.presentedSpent) return { kind: 'invalid' };
     await this.sessions.endForReuse(manager, sessionId, now);
     this.cache.forgetSession(manager, sessionId);
     await this.audit.record(manager, { type: 'refresh_reuse_detected', userId: session.user.id, client, detail: { sessionId } });

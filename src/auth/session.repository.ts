@@ -10,8 +10,19 @@ import { Session, type SessionEndReason } from './entities/session.entity.js';
 /** A session that has neither been ended nor run out. */
 const LIVE = 'session.revokedAt IS NULL AND session.expiresAt > :now';
 
-/** How many spent refresh tokens per session are recognised as such (older ones are merely invalid). */
-const SPENT_HASHES_KEPT = 16;
+/**
+ * How many spent refresh tokens per session are recognised as such (older ones are merely invalid):
+ * at a refresh every 15 minutes, a copy replayed up to 4 hours later still ends the session.
+ */
+const SPENT_TOKENS_KEPT = 16;
+
+/**
+ * A spent token is remembered by the first 64 bits of its hash (8 bytes, not a 64-character string),
+ * so 16 of them keep the row ~1 KB smaller. Still meaningful: the current and previous tokens are
+ * compared in full first, and a token this session never issued would have to hit one of 16 unknown
+ * 64-bit values (a chance of 16 in 2^64 per guess) to end the session.
+ */
+const fingerprint = (hexHash: string) => `('x' || left(${hexHash}, 16))::bit(64)::bigint`;
 
 /** When a refresh token used at `from` runs out if unused (the session's absolute end caps it further). */
 export function idleDeadline(from: Date, idleTtlSeconds: number): Date {
@@ -53,7 +64,7 @@ const ROTATE: PooledStatement = {
   )
   UPDATE sessions s SET
     refresh_token_hash = $3, previous_token_hash = s.refresh_token_hash, generation = s.generation + 1,
-    spent_token_hashes = (s.refresh_token_hash::text || s.spent_token_hashes)[1:${SPENT_HASHES_KEPT}],
+    spent_token_fingerprints = (${fingerprint('s.refresh_token_hash')} || s.spent_token_fingerprints)[1:${SPENT_TOKENS_KEPT}],
     rotated_at = r.at, successor_sealed = $4, last_used_at = $5,
     expires_at = LEAST($6::timestamptz, s.absolute_expires_at),
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
@@ -63,14 +74,18 @@ const ROTATE: PooledStatement = {
 };
 
 /**
- * The live session under its row lock, with its user, and whether its last rotation is within the
- * reuse window on the database's clock, read after the lock is granted.
+ * The live session under its row lock, with its user, whether its last rotation is within the reuse
+ * window on the database's clock (read after the lock is granted), and whether the presented token
+ * ($4, its hash) is one of the session's spent ones (by fingerprint, or in full as the previous
+ * release kept them).
  */
 const LOCK_SQL = `
   WITH locked AS MATERIALIZED (
     SELECT s.* FROM sessions s WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 FOR UPDATE
   )
-  SELECT l.refresh_token_hash, l.previous_token_hash, l.spent_token_hashes, l.generation, l.rotated_at, l.successor_sealed,
+  SELECT l.refresh_token_hash, l.previous_token_hash, (${fingerprint('$4::text')} = ANY(l.spent_token_fingerprints)
+      OR $4::text = ANY(l.spent_token_hashes)) AS presented_spent,
+    l.generation, l.rotated_at, l.successor_sealed,
     $3::int > 0 AND clock_timestamp() - l.rotated_at <= make_interval(secs => $3) AS in_reuse_window,
     ${userColumns('u')}
   FROM locked l JOIN users u ON u.id = l.user_id
@@ -79,7 +94,7 @@ const LOCK_SQL = `
 interface LockedRow extends UserRow {
   refresh_token_hash: string;
   previous_token_hash: string | null;
-  spent_token_hashes: string[];
+  presented_spent: boolean;
   generation: number;
   rotated_at: Date | null;
   successor_sealed: string | null;
@@ -91,7 +106,8 @@ export interface LockedSession {
   user: User;
   refreshTokenHash: string;
   previousTokenHash: string | null;
-  spentTokenHashes: string[];
+  /** The presented token is one this session spent (by its fingerprint; see SPENT_TOKENS_KEPT). */
+  presentedSpent: boolean;
   generation: number;
   rotatedAt: Date | null;
   successorSealed: string | null;
@@ -125,6 +141,22 @@ export interface Rotation {
   idleDeadline: Date;
   client: ClientInfo;
 }
+
+/**
+ * Up to $2 sessions that ended before $1: revoked then, or past their absolute end then. Both through an
+ * index on a column a rotation never writes (see session.entity.ts); the second part leaves out what the
+ * first covers, so no row is counted twice. A session that ran out unused (idle) is found by its absolute
+ * end: it stays up to SESSION_MAX_TTL − SESSION_IDLE_TTL longer than the retention, which an index on
+ * the rotated expires_at would have cost every refresh its HOT update to avoid.
+ */
+const PURGE_ENDED = `
+  DELETE FROM sessions WHERE id IN (
+    SELECT id FROM (
+      (SELECT id FROM sessions WHERE revoked_at < $1 ORDER BY revoked_at LIMIT $2)
+      UNION ALL
+      (SELECT id FROM sessions WHERE absolute_expires_at < $1 AND (revoked_at IS NULL OR revoked_at >= $1)
+        ORDER BY absolute_expires_at LIMIT $2)
+    ) due LIMIT $2)`;
 
 /** The sessions table: its SQL and its row locks. The rules for using them live in the services. */
 @Injectable()
@@ -180,23 +212,30 @@ export class SessionRepository {
   async lockLive(
     manager: EntityManager,
     sessionId: string,
+    presentedHash: string,
     now: Date,
     reuseWindowSeconds: number,
   ): Promise<LockedSession | undefined> {
-    const rows: LockedRow[] = await manager.query(LOCK_SQL, [sessionId, now, reuseWindowSeconds]);
+    const rows: LockedRow[] = await manager.query(LOCK_SQL, [sessionId, now, reuseWindowSeconds, presentedHash]);
     const row = rows[0];
     return (
       row && {
         user: userFromRow(row),
         refreshTokenHash: row.refresh_token_hash,
         previousTokenHash: row.previous_token_hash,
-        spentTokenHashes: row.spent_token_hashes,
+        presentedSpent: row.presented_spent === true,
         generation: row.generation,
         rotatedAt: row.rotated_at,
         successorSealed: row.successor_sealed,
         inReuseWindow: row.in_reuse_window === true,
       }
     );
+  }
+
+  /** Deletes up to `limit` sessions that ended before `cutoff`, in the caller's transaction; how many. */
+  async purgeEndedBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
+    const [, deleted] = await manager.query<[unknown[], number]>(PURGE_ENDED, [cutoff, limit]);
+    return deleted;
   }
 
   listLive(userId: string, now: Date): Promise<Session[]> {

@@ -9,6 +9,7 @@ import { DatabaseModule, REFUSE_PENDING_MIGRATIONS } from '../database/database.
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { RetentionModule } from '../retention/retention.module.js';
 import { KEYS_COMMAND } from '../signing-keys/signing-keys.service.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -45,6 +46,7 @@ class CommandLineModule {}
     AccountModule,
     AdminModule,
     OAuthModule,
+    RetentionModule,
   ],
 })
 export class CliModule {}

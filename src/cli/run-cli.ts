@@ -15,16 +15,20 @@ import { keyCommands } from './keys.commands.js';
 import { migrationCommands } from './migrations.commands.js';
 import { currentOperator } from './operator.js';
 import type { InputStream } from './prompt.js';
+import { retentionCommands } from './retention.commands.js';
 import { userCommands } from './users.commands.js';
 
 /** A database or Redis that hangs must not hold the exit once the command is done. */
 const CLOSE_TIMEOUT_MS = 5000;
 
-/**
- * Every command. `purge` (the retention purge, run now: PurgeService.purgeNow()) belongs here too, as
- * a `needs: 'services'` command with its own audit event.
- */
-export const COMMANDS: Command[] = [...userCommands, ...keyCommands, ...clientCommands, ...migrationCommands];
+/** Every command. */
+export const COMMANDS: Command[] = [
+  ...userCommands,
+  ...keyCommands,
+  ...clientCommands,
+  ...retentionCommands,
+  ...migrationCommands,
+];
 
 /** Where a run reads and writes: the process's own streams, or a test's. */
 export interface CliStreams {

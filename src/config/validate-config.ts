@@ -9,6 +9,7 @@ import { mailConfig } from './mail.config.js';
 import { metricsConfig } from './metrics.config.js';
 import { oauthConfig } from './oauth.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
+import { retentionConfig } from './retention.config.js';
 
 /** Every configuration namespace: what the ConfigModule loads and what is checked before start. */
 export const CONFIG_NAMESPACES = [
@@ -20,6 +21,7 @@ export const CONFIG_NAMESPACES = [
   oauthConfig,
   loggingConfig,
   metricsConfig,
+  retentionConfig,
 ];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */

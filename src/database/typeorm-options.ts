@@ -11,6 +11,8 @@ import { SessionUserIndex1764100000000 } from './migrations/1764100000000-Sessio
 import { SpentTokenHashes1764200000000 } from './migrations/1764200000000-SpentTokenHashes.js';
 import { SigningKeys1764300000000 } from './migrations/1764300000000-SigningKeys.js';
 import { UsersListIndexes1764400000000 } from './migrations/1764400000000-UsersListIndexes.js';
+import { RetentionIndexes1764500000000 } from './migrations/1764500000000-RetentionIndexes.js';
+import { SpentTokenFingerprints1764500000001 } from './migrations/1764500000001-SpentTokenFingerprints.js';
 import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 import { IntrospectionClient } from '../oauth/entities/introspection-client.entity.js';
 import { IntrospectionClients1764600000000 } from './migrations/1764600000000-IntrospectionClients.js';
@@ -40,6 +42,8 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SpentTokenHashes1764200000000,
       SigningKeys1764300000000,
       UsersListIndexes1764400000000,
+      RetentionIndexes1764500000000,
+      SpentTokenFingerprints1764500000001,
       IntrospectionClients1764600000000,
     ],
     migrationsTableName: 'migrations',

@@ -91,6 +91,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: undefined,
     LOG_FORMAT: undefined,
     METRICS_TOKEN: undefined,
+    // No scheduled purge deleting a test's rows under it; the retention tests turn it on or call it.
+    PURGE_INTERVAL: 'off',
+    SESSION_RETENTION: undefined,
+    AUDIT_RETENTION: undefined,
+    PURGE_BATCH_SIZE: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

@@ -26,6 +26,7 @@ export const AUDIT_EVENT_TYPES = [
   'sessions_ended',
   'introspection_client_added',
   'introspection_client_removed',
+  'retention_purge',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -36,6 +37,7 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
  */
 @Entity('audit_events')
 @Index('IDX_audit_events_user_time', ['userId', 'createdAt'])
+@Index('IDX_audit_events_created_at', ['createdAt'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_audit_events' })
   id: string;

@@ -6,6 +6,8 @@ export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_em
 /** A mailed, single-use token (verify, reset, email change), kept only as a hash. */
 @Entity('one_time_tokens')
 @Index('IDX_one_time_tokens_user_purpose', ['userId', 'purpose'], { where: `"used_at" IS NULL` })
+@Index('IDX_one_time_tokens_expires_at', ['expiresAt'])
+@Index('IDX_one_time_tokens_used_at', ['usedAt'], { where: `"used_at" IS NOT NULL` })
 export class OneTimeToken {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_one_time_tokens' })
   id: string;

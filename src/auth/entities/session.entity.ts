@@ -6,6 +6,9 @@ import { User } from '../../users/entities/user.entity.js';
 // Plain, not partial: a partial index on "revoked_at IS NULL" tempted the planner away from the
 // primary key on per-session lookups, scanning every live session of a user instead.
 @Index('IDX_sessions_user', ['userId'])
+// The purge's ways in; on columns a rotation never writes, so a refresh stays a HOT update (see the migration).
+@Index('IDX_sessions_revoked_at', ['revokedAt'], { where: `"revoked_at" IS NOT NULL` })
+@Index('IDX_sessions_absolute_expires_at', ['absoluteExpiresAt'])
 export class Session {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_sessions' })
   id: string;
@@ -25,9 +28,19 @@ export class Session {
   @Column({ name: 'previous_token_hash', type: 'char', length: 64, nullable: true })
   previousTokenHash: string | null;
 
-  /** Hashes of the last spent refresh tokens, newest first: presenting one of them is theft. */
+  /**
+   * Before 1764500000001: the hashes of the last spent refresh tokens, as the previous release writes
+   * them. No longer written; read so tokens spent before the upgrade still count as reuse.
+   */
   @Column({ name: 'spent_token_hashes', type: 'text', array: true, default: () => `'{}'` })
   spentTokenHashes: string[];
+
+  /**
+   * Fingerprints (first 64 bits of the hash, as bigint) of the last spent refresh tokens, newest first:
+   * presenting one of them is theft. Bounded in number and 8 bytes each, so the row stays small.
+   */
+  @Column({ name: 'spent_token_fingerprints', type: 'bigint', array: true, default: () => `'{}'` })
+  spentTokenFingerprints: string[];
 
   /** How many times the refresh token has rotated. */
   @Column({ type: 'integer', default: 0 })
