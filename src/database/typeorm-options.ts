@@ -1,4 +1,5 @@
 import { MigrationExecutor, type DataSource, type DataSourceOptions, type Migration } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditEvent } from '../audit/entities/audit-event.entity.js';
 import { OneTimeToken } from '../auth/entities/one-time-token.entity.js';
 import { Session } from '../auth/entities/session.entity.js';
@@ -62,13 +63,25 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
   };
 }
 
+const MIGRATION_LOCK_RETRY_MS = 250;
+
+async function tryLock(dataSource: DataSource): Promise<boolean> {
+  const [{ locked }] = await dataSource.query<[{ locked: boolean }]>(
+    "SELECT pg_try_advisory_lock(hashtext('auth-service:migrations')) AS locked",
+  );
+  return locked;
+}
+
 /**
  * Applies pending migrations while holding a session-level advisory lock, so instances starting
  * together on a new database take turns instead of racing to create the same tables. `dataSource`
  * must have a pool of one connection: the lock belongs to the session that migrates.
  */
 export async function runMigrationsLocked(dataSource: DataSource): Promise<Migration[]> {
-  await dataSource.query("SELECT pg_advisory_lock(hashtext('auth-service:migrations'))");
+  // Tried, not waited for in a statement: a waiting statement holds a snapshot, and CREATE INDEX
+  // CONCURRENTLY in the lock holder's migration waits for every older snapshot, so a blocking
+  // pg_advisory_lock here would deadlock with it.
+  while (!(await tryLock(dataSource))) await sleep(MIGRATION_LOCK_RETRY_MS);
   try {
     return await dataSource.runMigrations({ transaction: 'each' });
   } finally {
