@@ -55,6 +55,13 @@ describe('databaseConfig', () => {
     expect(() => databaseConfig()).toThrow(/DATABASE_URL has a password and DATABASE_PASSWORD is set/);
   });
 
+  it('should refuse DATABASE_PASSWORD with a DATABASE_URL that has no host to carry it (a Unix socket)', () => {
+    process.env.DATABASE_URL = 'postgres:///auth?host=/var/run/postgresql';
+    process.env.DATABASE_PASSWORD = 'dropped';
+
+    expect(() => databaseConfig()).toThrow(/DATABASE_PASSWORD needs a DATABASE_URL with a host name/);
+  });
+
   it('should refuse DATABASE_PASSWORD without DATABASE_URL', () => {
     process.env.DATABASE_PASSWORD = 'lonely';
 

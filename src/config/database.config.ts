@@ -42,7 +42,12 @@ export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 function passwordProblems(env: DatabaseEnv): string[] {
   if (env.DATABASE_PASSWORD === undefined) return [];
   if (!env.DATABASE_URL) return ['DATABASE_PASSWORD is set without DATABASE_URL; it is the password for that server'];
-  if (URL.canParse(env.DATABASE_URL) && new URL(env.DATABASE_URL).password !== '')
+  // A URL without a host (a Unix socket given as ?host=) cannot carry a password: URL drops it silently.
+  if (!URL.canParse(env.DATABASE_URL) || new URL(env.DATABASE_URL).hostname === '')
+    return [
+      'DATABASE_PASSWORD needs a DATABASE_URL with a host name (postgres://user@host/db); otherwise put the password in DATABASE_URL',
+    ];
+  if (new URL(env.DATABASE_URL).password !== '')
     return ['DATABASE_URL has a password and DATABASE_PASSWORD is set; give it in only one of them'];
   return [];
 }
