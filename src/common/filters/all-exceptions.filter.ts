@@ -83,7 +83,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       };
     }
     this.logger.error(
-      `Unhandled error on ${request.method} ${request.routeOptions.url ?? request.url} (request ${request.id})`,
+      // The route pattern, or the path without its query (which may hold a token).
+      `Unhandled error on ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} (request ${request.id})`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
