@@ -1,18 +1,19 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import passport from 'passport';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/cli/run-cli.js';
 import { bearer, login, PASSWORD, registerUser, uniqueEmail } from './support/factories.js';
+import { buildInto } from './support/build.js';
 import {
+  applyEnv,
   createTestDatabase,
   startTestApp,
   TEST_APP_URL,
@@ -51,18 +52,6 @@ function cliEnv(database: TestDatabase, extra: Record<string, string | undefined
     MAIL_TRANSPORT: undefined,
     ...extra,
   };
-}
-
-function applyEnv(env: Record<string, string | undefined>): () => void {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const set = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  set(env);
-  return () => set(saved);
 }
 
 /** Passport's registry of strategies, one per process: the command's context registers its own in it. */
@@ -413,16 +402,7 @@ async function freePort(): Promise<number> {
 
 describe('the built command line, dist/cli.js (e2e)', () => {
   beforeAll(async () => {
-    // Others' work in progress may not type-check; --noCheck still emits it.
-    await promisify(execFile)(join('node_modules', '.bin', 'tsc'), [
-      '-p',
-      'tsconfig.build.json',
-      '--noCheck',
-      '--sourceMap',
-      'false',
-      '--outDir',
-      BUILD,
-    ]);
+    await buildInto(BUILD);
   });
 
   afterAll(() => {

@@ -1,12 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, symlinkSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBehindRelay } from './support/frozen-relay.js';
 import { PASSWORD, uniqueEmail } from './support/factories.js';
+import { buildInto } from './support/build.js';
 import { createTestDatabase, startTestApp, TEST_JWT_SECRET } from './support/test-app.js';
 
 /** `node dist/main.js` as it runs in production, built without type checks (that is `npm run check`'s job). */
@@ -94,16 +94,7 @@ function positions(output: string, patterns: RegExp[]): number[] {
 
 describe('the service process (e2e)', () => {
   beforeAll(async () => {
-    // Others' work in progress may not type-check; --noCheck still emits it.
-    await promisify(execFile)(join('node_modules', '.bin', 'tsc'), [
-      '-p',
-      'tsconfig.build.json',
-      '--noCheck',
-      '--sourceMap',
-      'false',
-      '--outDir',
-      BUILD,
-    ]);
+    await buildInto(BUILD);
     // The app reads `public/` beside its build folder, as `dist/` has it.
     try {
       symlinkSync(join('..', '..', 'public'), join(BUILD, '..', 'public'), 'dir');

@@ -122,7 +122,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-function applyEnv(env: Record<string, string | undefined>): () => void {
+/** Sets (or, for undefined, removes) environment variables; the returned function puts them back. */
+export function applyEnv(env: Record<string, string | undefined>): () => void {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   const set = (values: Record<string, string | undefined>) => {
     for (const [key, value] of Object.entries(values)) {
