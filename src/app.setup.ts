@@ -88,7 +88,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   const fastify = app.getHttpAdapter().getInstance();
-  logRequests(fastify, logger.pino);
+  logRequests(fastify, logger.requests);
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers.api);
     done();

@@ -21,23 +21,29 @@ const CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
  */
 export class AppLogger implements LoggerService {
   readonly pino: Pino;
+  /**
+   * The request lines: the same output without `redact`, which costs about a third of a cached
+   * `/auth/me`'s throughput when run on every request. Their fields are fixed and hold no secret
+   * (request id, method, route pattern, status, duration, user id).
+   */
+  readonly requests: Pino;
 
   constructor(options: LoggingOptions) {
-    this.pino = pino(
-      {
-        level: options.level,
-        base: undefined,
-        redact: { paths: REDACT_PATHS, censor },
-        // The pretty printer formats time and level itself, from pino's numbers.
-        ...(options.format === 'json' && {
-          timestamp: stdTimeFunctions.isoTime,
-          formatters: { level: (label: string) => ({ level: label }) },
-        }),
-      },
+    const format = {
+      level: options.level,
+      base: undefined,
+      // The pretty printer formats time and level itself, from pino's numbers.
+      ...(options.format === 'json' && {
+        timestamp: stdTimeFunctions.isoTime,
+        formatters: { level: (label: string) => ({ level: label }) },
+      }),
+    };
+    const destination =
       options.format === 'json'
         ? (options.destination ?? pino.destination({ dest: 1, sync: true }))
-        : prettyStream(options.destination),
-    );
+        : prettyStream(options.destination);
+    this.pino = pino({ ...format, redact: { paths: REDACT_PATHS, censor } }, destination);
+    this.requests = pino(format, destination);
   }
 
   log(message: unknown, ...params: unknown[]): void {
