@@ -223,8 +223,11 @@ export async function startServer(
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  // The service logs a line per request: keep only the tail (for a failed start), or this process
+  // spends the load generator's CPU growing one string.
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-65_536));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${base}${ready}`)).ok) return child;
