@@ -1,19 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from './config-error.js';
+import { problemsOf } from '../../test/support/config-problems.js';
 import { metricsConfig } from './metrics.config.js';
 
 const TOKEN = '9d1f3c5a7e2b4d6f8a0c1e3b5d7f9a2c';
-
-function problemsOf(read: () => unknown): readonly string[] {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('metricsConfig', () => {
   const saved = { ...process.env };

@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from './config-error.js';
+import { problemsOf } from '../../test/support/config-problems.js';
 import { oauthConfig } from './oauth.config.js';
 
 const SECRET_A = '3f9c2a7d1e8b4c6a0f5d9e2b7c1a4f8e';
 const SECRET_B = 'b7e1d9c3a5f20846e1c7b9d3f5a2e8c4';
-
-function problemsOf(read: () => unknown): readonly string[] {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('oauthConfig', () => {
   const saved = { ...process.env };
