@@ -33,7 +33,7 @@ export class RegistrationService {
       const user = await this.users.create(manager, { email, passwordHash, name: name ?? null });
       await this.audit.record(manager, { type: 'register', userId: user.id, client });
       const sendVerification = await this.emailVerification.prepare(manager, user);
-      const tokens = this.config.requireEmailVerification ? null : await this.sessions.start(manager, user, client);
+      const tokens = this.config.requireEmailVerification ? null : await this.sessions.start(manager, user, client, ['pwd']);
       return { user, tokens, sendVerification };
     });
     sendVerification();

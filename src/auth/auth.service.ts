@@ -74,7 +74,7 @@ export class AuthService {
         throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
       await spendOneTimeTokens(manager, user.id, 'reset_password');
       await this.audit.record(manager, { type: 'login_success', userId: user.id, client });
-      return this.sessions.start(manager, user, client);
+      return this.sessions.start(manager, user, client, ['pwd']);
     });
     this.metrics.countLogin('success');
     return tokens;

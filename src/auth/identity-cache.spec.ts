@@ -52,7 +52,7 @@ function makeCache(
 }
 
 function identity(sessionId: string, userId = 'u1'): AuthUser {
-  return { sessionId, user: { id: userId, roles: ['user'] } as User };
+  return { sessionId, user: { id: userId, roles: ['user'] } as User, amr: ['pwd'] };
 }
 
 describe(IdentityCache.name, () => {

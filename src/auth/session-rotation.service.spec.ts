@@ -116,7 +116,7 @@ describe(SessionRotationService.name, () => {
       [`user-${randomUUID()}@example.com`],
     );
     const user = await dataSource.manager.findOneByOrFail(User, { id: userId });
-    const first = pairOf(await sessions.start(dataSource.manager, user, CLIENT));
+    const first = pairOf(await sessions.start(dataSource.manager, user, CLIENT, ['pwd', 'otp']));
     const [{ id: sessionId }] = await dataSource.query<Array<{ id: string }>>('SELECT id FROM sessions WHERE user_id = $1', [
       userId,
     ]);
@@ -146,9 +146,11 @@ describe(SessionRotationService.name, () => {
       alg: string;
     };
     const publicKey = keys.verifier(header.kid, header.alg)!.export({ format: 'pem', type: 'spki' }) as string;
+    // The rotated token keeps the login's methods.
     expect(jwt.verify<{ sid: string; sub: string }>(next.accessToken, { publicKey })).toMatchObject({
       sid: sessionId,
       sub: userId,
+      amr: ['pwd', 'otp'],
     });
     await expect(sessionRow(sessionId)).resolves.toMatchObject({
       generation: 1,
@@ -169,6 +171,7 @@ describe(SessionRotationService.name, () => {
     expect(other.refreshToken).toBe(one.refreshToken);
     // The same claims (an ECDSA signature differs each time it is made).
     expect(jwt.decode(other.accessToken)).toEqual(jwt.decode(one.accessToken));
+    expect(jwt.decode(other.accessToken)).toMatchObject({ amr: ['pwd', 'otp'] });
     await expect(sessionRow(sessionId)).resolves.toMatchObject({
       generation: 1,
       refresh_token_hash: tokens.hashToken(one.refreshToken),

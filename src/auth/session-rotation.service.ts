@@ -85,7 +85,7 @@ export class SessionRotationService {
     );
     if (!rotated) return undefined;
     // Signed at the sealed issue time, as a retry within the window will be: the same access token.
-    const grant = { sessionId, refreshToken: next.token, generation: rotated.generation, issuedAt: now };
+    const grant = { sessionId, refreshToken: next.token, generation: rotated.generation, issuedAt: now, amr: rotated.amr };
     return { kind: 'issued', response: this.tokens.issue(rotated.user, grant) };
   }
 
@@ -105,7 +105,13 @@ export class SessionRotationService {
       if (successor) {
         // Sealed by an earlier version, which signed that pair at rotated_at.
         const issuedAt = successor.issuedAt === undefined ? session.rotatedAt : new Date(successor.issuedAt);
-        const grant = { sessionId, refreshToken: successor.refreshToken, generation: session.generation, issuedAt };
+        const grant = {
+          sessionId,
+          refreshToken: successor.refreshToken,
+          generation: session.generation,
+          issuedAt,
+          amr: session.amr,
+        };
         return { kind: 'issued', response: this.tokens.issue(session.user, grant), again: true };
       }
     }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PooledStatements, type PooledStatement } from '../common/database/pooled-statements.js';
+import type { AuthMethod } from '../common/request/auth-methods.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import type { User } from '../users/entities/user.entity.js';
 import { userColumns, userFromRow, type UserRow } from '../users/entities/user-row.js';
@@ -37,7 +38,7 @@ const LIVE_SESSION_OF_ACTIVE_USER = `
 /** One indexed lookup per request: the session is live and the user exists, with the user's current state. */
 const IDENTITY: PooledStatement = {
   name: 'auth_session_identity',
-  text: `SELECT ${userColumns('u')}, s.expires_at ${LIVE_SESSION_OF_ACTIVE_USER}`,
+  text: `SELECT ${userColumns('u')}, s.expires_at, s.amr ${LIVE_SESSION_OF_ACTIVE_USER}`,
 };
 
 /** The live session's current refresh token (its hash, when it was issued, when it runs out), with its active user. */
@@ -70,7 +71,7 @@ const ROTATE: PooledStatement = {
     user_agent = COALESCE($7, s.user_agent), ip = COALESCE($8, s.ip)
   FROM rotation r, users u
   WHERE s.id = r.id AND u.id = s.user_id AND u.disabled_at IS NULL
-  RETURNING s.generation, ${userColumns('u')}`,
+  RETURNING s.generation, s.amr, ${userColumns('u')}`,
 };
 
 /**
@@ -85,7 +86,7 @@ const LOCK_SQL = `
   )
   SELECT l.refresh_token_hash, l.previous_token_hash, (${fingerprint('$4::text')} = ANY(l.spent_token_fingerprints)
       OR $4::text = ANY(l.spent_token_hashes)) AS presented_spent,
-    l.generation, l.rotated_at, l.successor_sealed,
+    l.generation, l.amr, l.rotated_at, l.successor_sealed,
     $3::int > 0 AND clock_timestamp() - l.rotated_at <= make_interval(secs => $3) AS in_reuse_window,
     ${userColumns('u')}
   FROM locked l JOIN users u ON u.id = l.user_id
@@ -96,6 +97,7 @@ interface LockedRow extends UserRow {
   previous_token_hash: string | null;
   presented_spent: boolean;
   generation: number;
+  amr: AuthMethod[];
   rotated_at: Date | null;
   successor_sealed: string | null;
   in_reuse_window: boolean | null;
@@ -109,6 +111,7 @@ export interface LockedSession {
   /** The presented token is one this session spent (by its fingerprint; see SPENT_TOKENS_KEPT). */
   presentedSpent: boolean;
   generation: number;
+  amr: AuthMethod[];
   rotatedAt: Date | null;
   successorSealed: string | null;
   /** The last rotation is within the reuse window, on the database's clock. */
@@ -117,7 +120,16 @@ export interface LockedSession {
 
 export type NewSession = Pick<
   Session,
-  'id' | 'userId' | 'refreshTokenHash' | 'userAgent' | 'ip' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'absoluteExpiresAt'
+  | 'id'
+  | 'userId'
+  | 'refreshTokenHash'
+  | 'userAgent'
+  | 'ip'
+  | 'createdAt'
+  | 'lastUsedAt'
+  | 'expiresAt'
+  | 'absoluteExpiresAt'
+  | 'amr'
 >;
 
 /** A live session's current refresh token, as introspection reports it. */
@@ -171,10 +183,10 @@ export class SessionRepository {
   }
 
   /** The live session's user, and until when the session runs if unused; null when it has ended or the user is disabled or gone. */
-  async findIdentity(sessionId: string, now: Date): Promise<{ user: User; expiresAt: Date } | null> {
-    const rows = await this.statements.rows<UserRow & { expires_at: Date }>(IDENTITY, [sessionId, now]);
+  async findIdentity(sessionId: string, now: Date): Promise<{ user: User; expiresAt: Date; amr: AuthMethod[] } | null> {
+    const rows = await this.statements.rows<UserRow & { expires_at: Date; amr: AuthMethod[] }>(IDENTITY, [sessionId, now]);
     const row = rows[0];
-    return row ? { user: userFromRow(row), expiresAt: row.expires_at } : null;
+    return row ? { user: userFromRow(row), expiresAt: row.expires_at, amr: row.amr } : null;
   }
 
   /** Reads the live session's refresh-token state, without a lock or a write; null when it has ended or the user is disabled or gone. */
@@ -197,15 +209,18 @@ export class SessionRepository {
    * not live). Without `manager` (the common case, a statement of its own) straight on the pool and
    * prepared; with one, in the caller's transaction.
    */
-  async rotate(rotation: Rotation, manager?: EntityManager): Promise<{ user: User; generation: number } | undefined> {
+  async rotate(
+    rotation: Rotation,
+    manager?: EntityManager,
+  ): Promise<{ user: User; generation: number; amr: AuthMethod[] } | undefined> {
     const { sessionId, presentedHash, nextHash, sealedSuccessor, now, idleDeadline, client } = rotation;
     const values = [sessionId, presentedHash, nextHash, sealedSuccessor, now, idleDeadline, client.userAgent, client.ip];
-    type Row = UserRow & { generation: number };
+    type Row = UserRow & { generation: number; amr: AuthMethod[] };
     const rows: Row[] = manager
       ? (await manager.query<[Row[], number]>(ROTATE.text, values))[0]
       : await this.statements.rows<Row>(ROTATE, values);
     const row = rows[0];
-    return row && { user: userFromRow(row), generation: row.generation };
+    return row && { user: userFromRow(row), generation: row.generation, amr: row.amr };
   }
 
   /** Locks the live session (inside the caller's transaction); undefined when it is not live or its user is disabled. */
@@ -225,6 +240,7 @@ export class SessionRepository {
         previousTokenHash: row.previous_token_hash,
         presentedSpent: row.presented_spent === true,
         generation: row.generation,
+        amr: row.amr,
         rotatedAt: row.rotated_at,
         successorSealed: row.successor_sealed,
         inReuseWindow: row.in_reuse_window === true,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
+import type { AuthMethod } from '../common/request/auth-methods.js';
 import type { AuthUser } from '../common/request/auth-user.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
@@ -31,8 +32,11 @@ export class SessionsService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
-  /** Opens a session, in the caller's transaction, for a user who has just proven who they are; answers its first pair. */
-  async start(manager: EntityManager, user: User, client: ClientInfo): Promise<TokenResponseDto> {
+  /**
+   * Opens a session, in the caller's transaction, for a user who has just proven who they are (`amr`:
+   * how); answers its first pair.
+   */
+  async start(manager: EntityManager, user: User, client: ClientInfo, amr: readonly AuthMethod[]): Promise<TokenResponseDto> {
     const sessionId = randomUUID();
     const refresh = this.tokens.newRefreshToken(sessionId);
     const now = new Date();
@@ -47,8 +51,9 @@ export class SessionsService {
       lastUsedAt: now,
       expiresAt: new Date(Math.min(idleDeadline(now, this.config.refresh.idleTtl).getTime(), absoluteExpiresAt.getTime())),
       absoluteExpiresAt,
+      amr: [...amr],
     });
-    return this.tokens.issue(user, { sessionId, refreshToken: refresh.token, generation: 0, issuedAt: now });
+    return this.tokens.issue(user, { sessionId, refreshToken: refresh.token, generation: 0, issuedAt: now, amr });
   }
 
   /** The caller behind an access token, or null when its session has ended or its user is disabled or gone. */
@@ -73,7 +78,7 @@ export class SessionsService {
     const found = await this.sessions.findIdentity(sessionId, new Date());
     // The token's user must own the session (compared here so the lookup stays on the primary key).
     if (!found || found.user.id !== userId) return null;
-    return { identity: { sessionId, user: found.user }, expiresAt: found.expiresAt };
+    return { identity: { sessionId, user: found.user, amr: found.amr }, expiresAt: found.expiresAt };
   }
 
   /**

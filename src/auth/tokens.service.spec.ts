@@ -37,11 +37,11 @@ describe(TokensService.name, () => {
     },
   );
 
-  it('should sign access tokens with the current key, naming it, with sub, sid, roles, iat and a jti unique to the rotation', () => {
+  it('should sign access tokens with the current key, naming it, with sub, sid, roles, amr, iat and a jti unique to the rotation', () => {
     const jwt = new JwtService({});
     const issuedAt = new Date('2026-11-22T10:00:00Z');
     const user = Object.assign(new User(), { id: 'u1', roles: [Role.User], emailVerifiedAt: null, disabledAt: null });
-    const claims = { sessionId: 's1', refreshToken: 'r', generation: 3, issuedAt };
+    const claims: SessionGrant = { sessionId: 's1', refreshToken: 'r', generation: 3, issuedAt, amr: ['pwd', 'otp'] };
     const sign = (grant: SessionGrant) => tokens.issue(user, grant).accessToken;
 
     const token = sign(claims);
@@ -51,6 +51,7 @@ describe(TokensService.name, () => {
       sub: 'u1',
       sid: 's1',
       roles: ['user'],
+      amr: ['pwd', 'otp'],
       iat: issuedAt.getTime() / 1000,
       exp: issuedAt.getTime() / 1000 + 900,
     });

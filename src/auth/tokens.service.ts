@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SealedBox } from '../common/crypto/sealed-box.js';
+import type { AuthMethod } from '../common/request/auth-methods.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
@@ -18,6 +19,8 @@ export interface SessionGrant {
   /** Which rotation of the session this is (0: login). */
   generation: number;
   issuedAt: Date;
+  /** The session's login methods, the token's `amr`. */
+  amr: readonly AuthMethod[];
 }
 
 /**
@@ -61,11 +64,11 @@ export class TokensService implements OnModuleInit {
    * signature differs each time). `roles` is informational for clients: the JWT strategy reads roles
    * from the database on every request.
    */
-  issue(user: User, { sessionId, refreshToken, generation, issuedAt }: SessionGrant): TokenResponseDto {
+  issue(user: User, { sessionId, refreshToken, generation, issuedAt, amr }: SessionGrant): TokenResponseDto {
     const iat = Math.floor(issuedAt.getTime() / 1000);
     const signer = this.keys.signer();
     const accessToken = this.jwt.sign(
-      { sid: sessionId, roles: user.roles, iat },
+      { sid: sessionId, roles: user.roles, amr, iat },
       {
         privateKey: signer.key,
         algorithm: signer.algorithm,

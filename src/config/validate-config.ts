@@ -6,6 +6,7 @@ import { ConfigError } from './config-error.js';
 import { databaseConfig } from './database.config.js';
 import { loggingConfig } from './logging.config.js';
 import { mailConfig } from './mail.config.js';
+import { mfaConfig } from './mfa.config.js';
 import { metricsConfig } from './metrics.config.js';
 import { oauthConfig } from './oauth.config.js';
 import { rateLimitConfig } from './rate-limit.config.js';
@@ -22,6 +23,7 @@ export const CONFIG_NAMESPACES = [
   loggingConfig,
   metricsConfig,
   retentionConfig,
+  mfaConfig,
 ];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */

@@ -17,6 +17,7 @@ import { SpentTokenFingerprints1764500000001 } from './migrations/1764500000001-
 import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 import { IntrospectionClient } from '../oauth/entities/introspection-client.entity.js';
 import { IntrospectionClients1764600000000 } from './migrations/1764600000000-IntrospectionClients.js';
+import { SessionAmr1764700000000 } from './migrations/1764700000000-SessionAmr.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -46,6 +47,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       RetentionIndexes1764500000000,
       SpentTokenFingerprints1764500000001,
       IntrospectionClients1764600000000,
+      SessionAmr1764700000000,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -96,6 +96,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SESSION_RETENTION: undefined,
     AUDIT_RETENTION: undefined,
     PURGE_BATCH_SIZE: undefined,
+    REQUIRE_MFA_FOR_ADMINS: undefined,
+    WEBAUTHN_RP_ID: undefined,
+    WEBAUTHN_RP_NAME: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { AuthMethod } from '../../common/request/auth-methods.js';
 import { User } from '../../users/entities/user.entity.js';
 
 /** One login: a chain of rotating refresh tokens and the access tokens issued from it. */
@@ -41,6 +42,10 @@ export class Session {
    */
   @Column({ name: 'spent_token_fingerprints', type: 'bigint', array: true, default: () => `'{}'` })
   spentTokenFingerprints: string[];
+
+  /** How the login that opened the session was proven; every access token of the session carries it as `amr`. */
+  @Column({ type: 'text', array: true, default: () => `'{pwd}'` })
+  amr: AuthMethod[];
 
   /** How many times the refresh token has rotated. */
   @Column({ type: 'integer', default: 0 })

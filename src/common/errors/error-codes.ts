@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
   forbidden: { status: 403, description: 'The caller lacks the role the route needs' },
+  mfa_setup_required: {
+    status: 403,
+    description:
+      'REQUIRE_MFA_FOR_ADMINS is on and this admin session was signed in without a second factor: set one up, then sign in with it',
+  },
   cross_site_request: { status: 403, description: 'Cookie mode from an origin that is not allowed' },
   not_found: { status: 404, description: 'No such route, user or session' },
   request_timeout: { status: 408, description: 'The request was not received in time' },

@@ -1,3 +1,4 @@
+import type { AuthMethod } from './auth-methods.js';
 import type { Role } from './role.enum.js';
 
 /**
@@ -20,4 +21,6 @@ export interface RequestUser {
 export interface AuthUser {
   readonly user: RequestUser;
   readonly sessionId: string;
+  /** How the session's login was proven (the session's, read with it: not the token's claim). */
+  readonly amr: readonly AuthMethod[];
 }
