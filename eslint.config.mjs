@@ -13,6 +13,8 @@ const LAYERS = [
   ['audit', 'health'],
   ['signing-keys'],
   ['auth'],
+  ['mfa'],
+  ['passkeys'],
   ['account', 'admin', 'oauth', 'web', 'retention'],
   ['database'],
   ['cli'],

@@ -3,13 +3,15 @@ import type { AuthConfig } from '../config/auth.config.js';
 import type { MailConfig } from '../config/mail.config.js';
 import type { MailMessage } from '../mail/mail-message.js';
 import type { MailService } from '../mail/mail.service.js';
+import { SecurityNotices } from '../mail/security-notices.js';
 import { AccountMailer } from './account-mailer.js';
 
 function mailer(): { sent: MailMessage[]; accountMailer: AccountMailer } {
   const sent: MailMessage[] = [];
   const mail = { send: (message: MailMessage) => sent.push(message) } as unknown as MailService;
+  const config = { appUrl: 'https://app.example.com' } as MailConfig;
   const auth = { oneTimeTokenTtl: { verify_email: 86_400, reset_password: 1_800, change_email: 3_600 } } as AuthConfig;
-  return { sent, accountMailer: new AccountMailer(mail, { appUrl: 'https://app.example.com' } as MailConfig, auth) };
+  return { sent, accountMailer: new AccountMailer(mail, new SecurityNotices(mail, config), config, auth) };
 }
 
 describe(AccountMailer.name, () => {

@@ -4,20 +4,12 @@ import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
 import type { MailMessage } from '../mail/mail-message.js';
 import { MailService } from '../mail/mail.service.js';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+import { escapeHtml, SecurityNotices } from '../mail/security-notices.js';
 
 /** 1800 → "30 minutes", 86400 → "24 hours". */
 function describe(seconds: number): string {
   const [count, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [Math.round(seconds / 60), 'minute'];
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
-}
-
-/** The client by its User-Agent and its IP address, as far as they are known. */
-function describeClient({ userAgent, ip }: ClientInfo): string {
-  const agent = userAgent ? `"${userAgent}"` : 'an unknown client';
-  return ip ? `${agent} at ${ip}` : agent;
 }
 
 /** The page of APP_URL that takes a password reset link's token. */
@@ -39,6 +31,7 @@ interface LinkMail {
 export class AccountMailer {
   constructor(
     private readonly mail: MailService,
+    private readonly notices: SecurityNotices,
     @Inject(mailConfig.KEY) private readonly config: MailConfig,
     @Inject(authConfig.KEY) private readonly auth: AuthConfig,
   ) {}
@@ -88,7 +81,7 @@ export class AccountMailer {
   }
 
   emailChanged(to: string, newEmail: string): void {
-    this.sendNotice(to, 'Your email address was changed', [
+    this.notices.sendNotice(to, 'Your email address was changed', [
       `The email address of your account was changed to ${newEmail}.`,
       'If you did not do this, contact us at once.',
     ]);
@@ -97,22 +90,7 @@ export class AccountMailer {
   /** After a password change or reset: the account address hears of it, with when and from where. */
   passwordChanged(to: string, client: ClientInfo, how: 'changed' | 'reset' = 'changed', at = new Date()): void {
     const what = how === 'reset' ? 'was reset with a link mailed to this address' : 'was changed';
-    this.securityNotice(to, 'Your password was changed', `The password of your account ${what}`, client, at);
-  }
-
-  /** A change to how the account signs in (password now, second factors later), told to its address. */
-  private securityNotice(to: string, subject: string, change: string, client: ClientInfo, at: Date): void {
-    this.sendNotice(to, subject, [
-      `${change} on ${at.toUTCString()}, from ${describeClient(client)}.`,
-      `If this wasn't you, choose a new password at once with "Forgot password" at ${this.config.appUrl} (that ends every session), and contact us.`,
-    ]);
-  }
-
-  /** A mail without a link to follow or a secret in it, one paragraph per line. */
-  private sendNotice(to: string, subject: string, paragraphs: string[]): void {
-    const text = paragraphs.join('\n\n');
-    const html = paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`).join('\n');
-    this.mail.send({ to, subject, text, html });
+    this.notices.send(to, 'Your password was changed', `The password of your account ${what}`, client, at);
   }
 
   private link(path: string, token: string): string {

@@ -4,6 +4,7 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
 import { MAIL_TRANSPORT } from './mail-message.js';
 import { MailService } from './mail.service.js';
+import { SecurityNotices } from './security-notices.js';
 import { OutboxTransport } from './outbox.transport.js';
 import { SmtpTransport } from './smtp.transport.js';
 
@@ -20,7 +21,8 @@ import { SmtpTransport } from './smtp.transport.js';
       },
     },
     MailService,
+    SecurityNotices,
   ],
-  exports: [MailService],
+  exports: [MailService, SecurityNotices],
 })
 export class MailModule {}
