@@ -91,6 +91,8 @@ describe('TOTP second factor and recovery codes (e2e)', () => {
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     const { recoveryCodes } = confirmed.body as { recoveryCodes: string[] };
     expect(recoveryCodes).toHaveLength(10);
+    const status = await test.http.get('/api/v1/auth/mfa').set(bearer(user.accessToken));
+    expect(status.body).toEqual({ totp: true, recoveryCodesLeft: 10 });
     expect(new Set(recoveryCodes).size).toBe(10);
     for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}-[a-z2-9]{5}$/);
     await waitForMail(test, user.email, /Two-step verification is on/);

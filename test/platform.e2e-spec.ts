@@ -126,6 +126,7 @@ describe('platform (e2e)', () => {
           'GET /api/v1/signing-keys',
           'POST /api/v1/signing-keys',
           'POST /api/v1/signing-keys/{kid}/revoke',
+          'GET /api/v1/auth/mfa',
           'POST /api/v1/auth/mfa/totp/setup',
           'POST /api/v1/auth/mfa/totp/confirm',
           'DELETE /api/v1/auth/mfa/totp',

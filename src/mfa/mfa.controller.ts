@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiForbiddenResponse,
@@ -19,12 +19,14 @@ import { CurrentUser } from '../common/request/current-user.decorator.js';
 import { Public } from '../common/request/public.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { CodeDto } from './dto/code.dto.js';
+import { MfaStatusResponseDto } from './dto/mfa-status-response.dto.js';
 import { PasswordAndCodeDto } from './dto/password-and-code.dto.js';
 import { PasswordDto } from './dto/password.dto.js';
 import { RecoveryCodesResponseDto } from './dto/recovery-codes-response.dto.js';
 import { TotpSetupResponseDto } from './dto/totp-setup-response.dto.js';
 import { VerifyMfaDto } from './dto/verify-mfa.dto.js';
 import { LoginChallengesService } from './login-challenges.service.js';
+import { MfaService } from './mfa.service.js';
 import { TotpEnrolmentService } from './totp-enrolment.service.js';
 
 const WRONG_PASSWORD = { description: 'The password is incorrect' };
@@ -36,8 +38,16 @@ export class MfaController {
   constructor(
     private readonly enrolment: TotpEnrolmentService,
     private readonly challenges: LoginChallengesService,
+    private readonly mfa: MfaService,
     private readonly cookies: RefreshCookieService,
   ) {}
+
+  @Get()
+  @ApiOperation({ summary: "Whether the caller's account has two-step verification on, and how many recovery codes are left" })
+  @ApiOkResponse({ type: MfaStatusResponseDto })
+  status(@CurrentUser() auth: AuthUser): Promise<MfaStatusResponseDto> {
+    return this.mfa.status(auth.user.id);
+  }
 
   @RateLimit('login')
   @Post('totp/setup')

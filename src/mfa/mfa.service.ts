@@ -37,6 +37,15 @@ export class MfaService {
     return this.totp.isConfirmed(manager, userId);
   }
 
+  async status(userId: string): Promise<{ totp: boolean; recoveryCodesLeft: number }> {
+    const manager = this.dataSource.manager;
+    const [totp, recoveryCodesLeft] = await Promise.all([
+      this.totp.isConfirmed(manager, userId),
+      this.recoveryCodes.countLeft(manager, userId),
+    ]);
+    return { totp, recoveryCodesLeft };
+  }
+
   /** Six digits are an authenticator app's code; anything else is tried as a recovery code (spent if right). */
   async checkCode(manager: EntityManager, userId: string, code: string): Promise<CodeCheck> {
     const digits = code.replace(/\s/g, '');
