@@ -1,5 +1,7 @@
 // The account page. The access token lives in this module's memory only; the refresh token is an
 // HttpOnly cookie the browser keeps (cookie mode), so a reload signs back in through /auth/refresh.
+import { mfaPage } from '/mfa.js';
+
 const API = '/api/v1';
 const COOKIE_MODE = { 'X-Token-Transport': 'cookie' };
 let accessToken = null;
@@ -32,6 +34,7 @@ async function call(method, path, body, { auth = true, cookie = false } = {}) {
   if (!response.ok) {
     const error = new Error(describeError(response.status, data, response.headers));
     error.status = response.status;
+    error.code = data?.code;
     throw error;
   }
   return data;
@@ -62,6 +65,7 @@ async function renderProfile(user = null) {
   $('#profile-roles').textContent = me.roles.join(', ');
   $('#resend-verification').hidden = me.emailVerified;
   $('#name-form').elements.name.value = me.name ?? '';
+  await mfa.render();
   await renderSessions();
   view('signed-in');
 }
@@ -94,6 +98,7 @@ async function renderSessions() {
 
 function signedOut(message) {
   accessToken = null;
+  mfa.reset();
   view('signed-out');
   if (message) show(message);
 }
@@ -103,7 +108,8 @@ async function run(action) {
   try {
     await action();
   } catch (error) {
-    if (error.status === 401 && accessToken && (await renew())) {
+    // A wrong second-factor code is the person's mistake, not an expired access token.
+    if (error.status === 401 && accessToken && !error.code?.startsWith('mfa_') && (await renew())) {
       try {
         await action();
         return;
@@ -137,12 +143,16 @@ function onSubmit(id, handler) {
   });
 }
 
+const mfa = mfaPage({ call, run, show, signedIn, renderSessions });
+
 async function start() {
   for (const button of document.querySelectorAll('[data-show]')) button.addEventListener('click', () => chooseForm(button.dataset.show));
 
   onSubmit('#login-form', async (form) => {
-    await signedIn(await call('POST', '/auth/login', formValues(form), { auth: false, cookie: true }));
+    const answer = await call('POST', '/auth/login', formValues(form), { auth: false, cookie: true });
     form.reset();
+    if (answer.mfaRequired) return mfa.askCode(answer.mfaToken);
+    await signedIn(answer);
     show('You are logged in.');
   });
   onSubmit('#register-form', async (form) => {

@@ -10,6 +10,7 @@ import { rootConfigModule } from './config/validate-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { MfaModule } from './mfa/mfa.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -24,6 +25,7 @@ import { WebModule } from './web/web.module.js';
     UsersModule,
     AuthModule,
     AccountModule,
+    MfaModule,
     AuditModule,
     HealthModule,
     OAuthModule,

@@ -83,6 +83,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'reset-password',
       'confirm-email',
       'app.js',
+      'mfa.js',
       'app.css',
     ],
   });

@@ -292,7 +292,7 @@ describe('the admin command line (e2e)', () => {
     const run = await cli(['purge']);
 
     expect(run, run.err).toMatchObject({ code: 0, err: '' });
-    expect(run.out).toMatch(/^purged in \d+ ms: deleted 1 sessions, \d+ one-time tokens, 0 audit events$/);
+    expect(run.out).toMatch(/^purged in \d+ ms: deleted 1 sessions, \d+ one-time tokens, 0 login challenges, 0 audit events$/);
     expect(await sessionsOf(old.user.id)).toBe(0);
     expect(await sessionsOf(recent.user.id)).toBe(1);
     const [event] = await auditEvents('retention_purge');

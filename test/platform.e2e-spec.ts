@@ -23,6 +23,7 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/password/forgot',
   'POST /api/v1/auth/password/reset',
   'POST /api/v1/auth/email/change/confirm',
+  'POST /api/v1/auth/mfa/verify',
   'GET /.well-known/jwks.json',
   'GET /.well-known/oauth-authorization-server',
 ];
@@ -125,6 +126,12 @@ describe('platform (e2e)', () => {
           'GET /api/v1/signing-keys',
           'POST /api/v1/signing-keys',
           'POST /api/v1/signing-keys/{kid}/revoke',
+          'GET /api/v1/auth/mfa',
+          'POST /api/v1/auth/mfa/totp/setup',
+          'POST /api/v1/auth/mfa/totp/confirm',
+          'DELETE /api/v1/auth/mfa/totp',
+          'POST /api/v1/auth/mfa/recovery-codes',
+          'DELETE /api/v1/users/{id}/mfa',
         ].sort(),
       );
     });

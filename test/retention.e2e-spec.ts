@@ -156,7 +156,7 @@ describe('retention: the purge (e2e)', () => {
     expect(await eventCount(test, 'login_failure')).toBe(0);
     expect(await eventCount(test, 'login_success')).toBeGreaterThanOrEqual(7);
     // Nothing due is left: a second purge finds nothing.
-    expect((await purge(test)).deleted).toEqual({ sessions: 0, oneTimeTokens: 0, auditEvents: 0 });
+    expect((await purge(test)).deleted).toEqual({ sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 });
   });
 
   it('should leave the session row bounded however often it is refreshed, and still know a recently spent token', async () => {
@@ -297,7 +297,10 @@ describe.skipIf(!process.env.DATABASE_URL)('retention: two instances on one data
 
       const other = await purge(b);
 
-      expect(other).toMatchObject({ status: 'locked', deleted: { sessions: 0, oneTimeTokens: 0, auditEvents: 0 } });
+      expect(other).toMatchObject({
+        status: 'locked',
+        deleted: { sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 },
+      });
       await blocker.query('COMMIT');
       const first = await running;
       expect(first).toMatchObject({ status: 'done', deleted: { auditEvents: 3 * BATCH } });

@@ -20,6 +20,7 @@ import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { Role } from '../common/request/role.enum.js';
 import { UserListService } from '../users/user-list.service.js';
 import { UsersService } from '../users/users.service.js';
+import { AdminMfaService } from './admin-mfa.service.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { decodeUserListCursor } from './user-list-cursor.js';
 
@@ -31,6 +32,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly userList: UserListService,
     private readonly admin: AdminUsersService,
+    private readonly adminMfa: AdminMfaService,
   ) {}
 
   @Get()
@@ -76,5 +78,19 @@ export class UsersController {
   @ApiErrors('forbidden', 'not_found', 'last_admin', 'conflict')
   remove(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
     return this.admin.remove(id, { id: auth.user.id, client });
+  }
+
+  @Delete(':id/mfa')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary:
+      "Clear a user's second factors (admin): authenticator app and recovery codes; the user's sessions end and it is mailed",
+  })
+  @ApiNoContentResponse({ description: 'Cleared' })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiConflictResponse({ description: 'The user has no second factor' })
+  @ApiErrors('forbidden', 'not_found', 'mfa_not_enabled')
+  clearMfa(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    return this.adminMfa.clear(id, { id: auth.user.id, client });
   }
 }

@@ -14,12 +14,14 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
@@ -33,6 +35,7 @@ import { CurrentUser } from '../common/request/current-user.decorator.js';
 import { Public } from '../common/request/public.decorator.js';
 import { CheckedUser } from './decorators/checked-user.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
+import { MfaChallengeResponseDto } from './dto/mfa-challenge-response.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { SessionResponseDto } from './dto/session-response.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
@@ -44,6 +47,7 @@ import { SessionRotationService } from './session-rotation.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('auth')
+@ApiExtraModels(TokenResponseDto, MfaChallengeResponseDto)
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -59,8 +63,14 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Log in with email and password and start a session' })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOperation({
+    summary: 'Log in with email and password and start a session',
+    description:
+      'With a second factor on the account, the answer is `{mfaRequired: true, mfaToken, methods}` instead of tokens (no cookie either): pass the second step at POST /api/v1/auth/mfa/verify',
+  })
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeResponseDto) }] },
+  })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiForbiddenResponse({ description: 'Right password, but the account is disabled or its email is not verified yet' })
   @ApiErrors('invalid_credentials', 'account_disabled', 'email_not_verified', 'account_locked', 'bad_request')
@@ -69,8 +79,9 @@ export class AuthController {
     @CheckedUser() user: User,
     @Client() client: ClientInfo,
     @Transport() transport: TokenTransport,
-  ): Promise<TokenResponseDto> {
-    return this.cookies.deliver(transport, await this.auth.login(user, client));
+  ): Promise<TokenResponseDto | MfaChallengeResponseDto> {
+    const answer = await this.auth.login(user, client, transport.cookieMode);
+    return 'mfaRequired' in answer ? answer : this.cookies.deliver(transport, answer);
   }
 
   @Public()

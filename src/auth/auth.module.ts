@@ -14,6 +14,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { Session } from './entities/session.entity.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { LoginSecondStep } from './login-second-step.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { IdentityCache } from './identity-cache.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
@@ -62,6 +63,7 @@ import { VerifiedTokens } from './verified-tokens.js';
     OneTimeTokensService,
     RefreshCookieService,
     AdminBootstrapService,
+    LoginSecondStep,
     LocalStrategy,
     JwtStrategy,
     { provide: VerifiedTokens, useFactory: () => new VerifiedTokens(CLOCK_TOLERANCE_SECONDS) },
@@ -71,6 +73,14 @@ import { VerifiedTokens } from './verified-tokens.js';
     { provide: APP_GUARD, useClass: RouteRateLimitGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [SessionsService, SessionRepository, AccessTokenVerifier, PasswordService, OneTimeTokensService, RefreshCookieService],
+  exports: [
+    SessionsService,
+    SessionRepository,
+    AccessTokenVerifier,
+    PasswordService,
+    OneTimeTokensService,
+    RefreshCookieService,
+    LoginSecondStep,
+  ],
 })
 export class AuthModule {}

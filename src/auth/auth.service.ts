@@ -8,7 +8,9 @@ import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { ClientInfo } from '../common/request/client-info.js';
+import { MfaChallengeResponseDto } from './dto/mfa-challenge-response.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
+import { LoginSecondStep } from './login-second-step.js';
 import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsService } from './sessions.service.js';
@@ -25,6 +27,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly secondStep: LoginSecondStep,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
@@ -65,19 +68,22 @@ export class AuthService {
   /**
    * Opens the session; a successful login also spends any outstanding password reset link. The user
    * row is locked and checked again: a password reset, change, disabling or deletion that committed
-   * after the password check must not let this session through.
+   * after the password check must not let this session through. When the account has a second
+   * factor, no session opens: the answer is a challenge to pass at that feature's route.
    */
-  async login(user: User, client: ClientInfo): Promise<TokenResponseDto> {
-    const tokens = await this.dataSource.transaction(async (manager) => {
+  async login(user: User, client: ClientInfo, cookieMode: boolean): Promise<TokenResponseDto | MfaChallengeResponseDto> {
+    const answer = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.lockByIdWithPassword(manager, user.id);
       if (!current || current.passwordHash !== user.passwordHash || current.disabledAt)
         throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
+      const challenge = await this.secondStep.challenge(manager, current, client, cookieMode);
+      if (challenge) return { mfaRequired: true as const, ...challenge };
       await spendOneTimeTokens(manager, user.id, 'reset_password');
       await this.audit.record(manager, { type: 'login_success', userId: user.id, client });
       return this.sessions.start(manager, user, client, ['pwd']);
     });
-    this.metrics.countLogin('success');
-    return tokens;
+    this.metrics.countLogin('mfaRequired' in answer ? 'mfa_required' : 'success');
+    return answer;
   }
 
   private recordFailure(userId: string | null, reason: string, client: ClientInfo, email: string): Promise<void> {

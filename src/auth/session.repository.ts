@@ -285,6 +285,21 @@ export class SessionRepository {
       : this.end(manager, reason, 'user_id = :userId', { userId });
   }
 
+  /** Adds a method to the live session's `amr` (its next tokens carry it); whether the session was live. */
+  async addMethod(manager: EntityManager, sessionId: string, method: AuthMethod, now: Date): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ amr: () => `array_append(amr, :method)` })
+      .where(`id = :sessionId AND revoked_at IS NULL AND expires_at > :now AND NOT (:method = ANY(amr))`, {
+        sessionId,
+        method,
+        now,
+      })
+      .execute();
+    return (result.affected ?? 0) > 0 || this.isLive(manager, sessionId, now);
+  }
+
   /** Ends a session whose spent token came back (the session lock is held by the caller). */
   async endForReuse(manager: EntityManager, sessionId: string, now: Date): Promise<void> {
     await manager.update(Session, sessionId, { revokedAt: now, revokedReason: 'refresh_reuse', successorSealed: null });

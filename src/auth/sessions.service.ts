@@ -127,6 +127,15 @@ export class SessionsService {
     });
   }
 
+  /**
+   * The session has just proven another method (a second factor set up from it): its amr gains it at
+   * once, on every instance, and its next tokens carry it. False when the session is no longer live.
+   */
+  addMethod(manager: EntityManager, sessionId: string, method: AuthMethod): Promise<boolean> {
+    this.cache.forgetSession(manager, sessionId);
+    return this.sessions.addMethod(manager, sessionId, method, new Date());
+  }
+
   /** Whether the session is live, read in the caller's transaction, past the identity cache. */
   isLive(manager: EntityManager, sessionId: string): Promise<boolean> {
     return this.sessions.isLive(manager, sessionId, new Date());

@@ -12,7 +12,7 @@ export const retentionCommands: Command[] = [
     args: { operands: [] },
     async run({ app, operator, print }) {
       const { status, deleted, durationMs } = await app.get(PurgeService).purgeNowFor(operator);
-      const counts = `${deleted.sessions} sessions, ${deleted.oneTimeTokens} one-time tokens, ${deleted.auditEvents} audit events`;
+      const counts = `${deleted.sessions} sessions, ${deleted.oneTimeTokens} one-time tokens, ${deleted.loginChallenges} login challenges, ${deleted.auditEvents} audit events`;
       if (status === 'locked')
         print(`another instance is purging: deleted ${counts} here before it took over (${durationMs} ms)`);
       else print(`purged in ${durationMs} ms: deleted ${counts}`);

@@ -18,6 +18,10 @@ import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 import { IntrospectionClient } from '../oauth/entities/introspection-client.entity.js';
 import { IntrospectionClients1764600000000 } from './migrations/1764600000000-IntrospectionClients.js';
 import { SessionAmr1764700000000 } from './migrations/1764700000000-SessionAmr.js';
+import { SecondFactors1764700000001 } from './migrations/1764700000001-SecondFactors.js';
+import { LoginChallenge } from '../mfa/entities/login-challenge.entity.js';
+import { RecoveryCode } from '../mfa/entities/recovery-code.entity.js';
+import { TotpFactor } from '../mfa/entities/totp-factor.entity.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -35,7 +39,17 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
   return {
     type: 'postgres',
     ...connection,
-    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey, IntrospectionClient],
+    entities: [
+      User,
+      Session,
+      OneTimeToken,
+      AuditEvent,
+      SigningKey,
+      IntrospectionClient,
+      TotpFactor,
+      RecoveryCode,
+      LoginChallenge,
+    ],
     migrations: [
       InitialSchema1763800000000,
       AccountLifecycle1763900000000,
@@ -48,6 +62,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SpentTokenFingerprints1764500000001,
       IntrospectionClients1764600000000,
       SessionAmr1764700000000,
+      SecondFactors1764700000001,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -9,7 +9,7 @@ export const LOGIN_OUTCOMES = [
   'locked',
   'disabled',
   'unverified',
-  // No second factor exists yet: exported at 0 so dashboards and alerts can be written now.
+  // The password was right and a second step is asked for; its success counts as `success`.
   'mfa_required',
 ] as const;
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];

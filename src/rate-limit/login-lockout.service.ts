@@ -53,13 +53,14 @@ export class LoginLockoutService {
 
   /**
    * Every password check goes through here: the attempt counts against the account before `check`
-   * runs (429 while locked), and the count is cleared only when `check` resolves; a refusal (a throw)
-   * keeps it.
+   * runs (429 while locked), and the count is cleared only when `check` resolves (and `settles` says
+   * its result ends the attempt: not a right password that a second step must still follow); a
+   * refusal (a throw) keeps it.
    */
-  async attempt<T>(account: string, check: () => Promise<T>): Promise<T> {
+  async attempt<T>(account: string, check: () => Promise<T>, settles?: (result: T) => Promise<boolean>): Promise<T> {
     await this.reserve(account);
     const result = await check();
-    await this.clear(account);
+    if (!settles || (await settles(result))) await this.clear(account);
     return result;
   }
 

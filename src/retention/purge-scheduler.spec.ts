@@ -4,7 +4,11 @@ import type { RetentionConfig } from '../config/retention.config.js';
 import { PurgeScheduler } from './purge-scheduler.js';
 import type { PurgeResult, PurgeService } from './purge.service.js';
 
-const DONE: PurgeResult = { status: 'done', deleted: { sessions: 0, oneTimeTokens: 0, auditEvents: 0 }, durationMs: 1 };
+const DONE: PurgeResult = {
+  status: 'done',
+  deleted: { sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 },
+  durationMs: 1,
+};
 
 describe(PurgeScheduler.name, () => {
   const config = (purgeIntervalMs: number): RetentionConfig => ({

@@ -5,12 +5,14 @@ import { AuditService } from '../audit/audit.service.js';
 import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
 import { SessionRepository } from '../auth/session.repository.js';
 import type { Operator } from '../common/request/operator.js';
+import { LoginChallengesService } from '../mfa/login-challenges.service.js';
 import { retentionConfig, type RetentionConfig } from '../config/retention.config.js';
 
 /** Rows deleted per table by one purge. */
 export interface PurgeCounts {
   sessions: number;
   oneTimeTokens: number;
+  loginChallenges: number;
   auditEvents: number;
 }
 
@@ -28,7 +30,7 @@ export interface PurgeResult {
 /** One key for every instance on the database (advisory locks are per database). */
 const PURGE_LOCK = `hashtext('auth-service:purge')`;
 
-/** Spent and expired mail links stay a day, so a late click is told "already used" or "expired", not "not valid". */
+/** Spent and expired mail links (and login challenges) stay a day, so a late click is told "already used" or "expired", not "not valid". */
 const ONE_TIME_TOKEN_RETENTION_MS = 86_400_000;
 
 type Purge = (manager: EntityManager, cutoff: Date, limit: number) => Promise<number>;
@@ -50,6 +52,7 @@ export class PurgeService implements BeforeApplicationShutdown {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sessions: SessionRepository,
     private readonly oneTimeTokens: OneTimeTokensService,
+    private readonly loginChallenges: LoginChallengesService,
     private readonly audit: AuditService,
     @Inject(retentionConfig.KEY) private readonly config: RetentionConfig,
   ) {}
@@ -91,9 +94,14 @@ export class PurgeService implements BeforeApplicationShutdown {
         before(ONE_TIME_TOKEN_RETENTION_MS),
         (m, cutoff, limit) => this.oneTimeTokens.purgeBefore(m, cutoff, limit),
       ],
+      [
+        'loginChallenges',
+        before(ONE_TIME_TOKEN_RETENTION_MS),
+        (m, cutoff, limit) => this.loginChallenges.purgeBefore(m, cutoff, limit),
+      ],
       ['auditEvents', before(auditRetention * 1000), (m, cutoff, limit) => this.audit.purgeBefore(m, cutoff, limit)],
     ];
-    const deleted: PurgeCounts = { sessions: 0, oneTimeTokens: 0, auditEvents: 0 };
+    const deleted: PurgeCounts = { sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 };
     let status: PurgeResult['status'] = 'done';
     tables: for (const [table, cutoff, purge] of tables) {
       if (!cutoff) continue;
@@ -128,7 +136,7 @@ export class PurgeService implements BeforeApplicationShutdown {
 }
 
 function describe({ status, deleted, durationMs }: PurgeResult): string {
-  const counts = `${deleted.sessions} sessions, ${deleted.oneTimeTokens} one-time tokens, ${deleted.auditEvents} audit events`;
+  const counts = `${deleted.sessions} sessions, ${deleted.oneTimeTokens} one-time tokens, ${deleted.loginChallenges} login challenges, ${deleted.auditEvents} audit events`;
   switch (status) {
     case 'done':
       return `Purge done in ${durationMs} ms: deleted ${counts}`;

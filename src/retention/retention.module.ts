@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { MfaModule } from '../mfa/mfa.module.js';
 import { PurgeScheduler } from './purge-scheduler.js';
 import { PurgeService } from './purge.service.js';
 
-/** Deletes ended sessions, spent mail links and old audit events; each table's SQL stays with the folder that owns it. */
+/** Deletes ended sessions, spent mail links and login challenges, and old audit events; each table's SQL stays with the folder that owns it. */
 @Module({
-  imports: [AuthModule, AuditModule],
+  imports: [AuthModule, AuditModule, MfaModule],
   providers: [PurgeService, PurgeScheduler],
   exports: [PurgeService],
 })

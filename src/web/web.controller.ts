@@ -20,6 +20,7 @@ export const PAGE_CSP =
 export class WebController {
   private readonly html = read('index.html');
   private readonly js = read('app.js');
+  private readonly mfaJs = read('mfa.js');
   private readonly css = read('app.css');
 
   @Get(['/', 'verify-email', 'reset-password', 'confirm-email'])
@@ -37,6 +38,14 @@ export class WebController {
   @Header('Cache-Control', 'no-cache')
   script(): string {
     return this.js;
+  }
+
+  @Get('mfa.js')
+  @RendersPage()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  mfaScript(): string {
+    return this.mfaJs;
   }
 
   @Get('app.css')

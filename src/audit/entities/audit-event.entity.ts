@@ -27,6 +27,10 @@ export const AUDIT_EVENT_TYPES = [
   'introspection_client_added',
   'introspection_client_removed',
   'retention_purge',
+  'totp_enabled',
+  'totp_disabled',
+  'recovery_codes_regenerated',
+  'mfa_cleared_by_admin',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -94,4 +94,6 @@ export type SessionEndReason =
   | 'refresh_reuse'
   | 'password_changed'
   | 'password_reset'
-  | 'account_disabled';
+  | 'account_disabled'
+  | 'mfa_enabled'
+  | 'mfa_cleared';

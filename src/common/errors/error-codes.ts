@@ -47,6 +47,15 @@ export const ERROR_CODES = {
     status: 401,
     description: 'The metrics token is missing or wrong (send `Authorization: Bearer <METRICS_TOKEN>`)',
   },
+  mfa_code_invalid: {
+    status: 401,
+    description: 'The second-factor code is wrong, or was already used (a code from an authenticator app works once)',
+  },
+  mfa_token_invalid: {
+    status: 401,
+    description:
+      "The login's `mfaToken` is unknown, expired (5 minutes), spent, dead after 5 wrong codes, or sent in another transport: log in again",
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
@@ -60,6 +69,14 @@ export const ERROR_CODES = {
   not_found: { status: 404, description: 'No such route, user or session' },
   request_timeout: { status: 408, description: 'The request was not received in time' },
   email_taken: { status: 409, description: 'The email address is already registered' },
+  mfa_already_enabled: {
+    status: 409,
+    description: 'Two-step verification is already on: turn it off before setting up another app',
+  },
+  mfa_not_enabled: {
+    status: 409,
+    description: 'Two-step verification is not on for this account (or, to confirm it, no setup is under way)',
+  },
   last_admin: { status: 409, description: 'The change would leave the service without an active admin' },
   conflict: { status: 409, description: 'A concurrent change got in the way; try again' },
   payload_too_large: { status: 413, description: 'The body is larger than the service accepts' },
