@@ -82,9 +82,10 @@ describe('TOTP second factor and recovery codes (e2e)', () => {
     expect((await post('/auth/login', { email: user.email, password: PASSWORD })).body).toHaveProperty('accessToken');
 
     const wrongCode = await post('/auth/mfa/totp/confirm', { code: codeFor(secret, 5) }, user.accessToken);
-    expect(wrongCode.status).toBe(401);
-    expect(wrongCode.body).toMatchObject({ code: 'mfa_code_invalid' });
-    expectErrorShape(wrongCode.body, 401);
+    // On a signed-in route a wrong code is 403, as a wrong password is: not a reason to renew the token.
+    expect(wrongCode.status).toBe(403);
+    expect(wrongCode.body).toMatchObject({ code: 'mfa_code_incorrect' });
+    expectErrorShape(wrongCode.body, 403);
 
     const confirmStep = codeFor(secret);
     const confirmed = await post('/auth/mfa/totp/confirm', { code: confirmStep }, user.accessToken);
@@ -147,7 +148,7 @@ describe('TOTP second factor and recovery codes (e2e)', () => {
 
     // New recovery codes (password and a code): the old ones die.
     const wrongRegenerate = await post('/auth/mfa/recovery-codes', { password: PASSWORD, code: '123-456' }, session.accessToken);
-    expect(wrongRegenerate.status).toBe(401);
+    expect(wrongRegenerate.status).toBe(403);
     const regenerated = await post(
       '/auth/mfa/recovery-codes',
       { password: PASSWORD, code: recoveryCodes[1] },

@@ -75,7 +75,7 @@ export class MfaController {
   @ApiOkResponse({ type: RecoveryCodesResponseDto })
   @ApiUnauthorizedResponse({ description: 'The code is wrong' })
   @ApiConflictResponse({ description: 'Already on, or no setup to confirm' })
-  @ApiErrors('mfa_code_invalid', 'mfa_already_enabled', 'mfa_not_enabled')
+  @ApiErrors('mfa_code_incorrect', 'mfa_already_enabled', 'mfa_not_enabled')
   async confirm(
     @CurrentUser() auth: AuthUser,
     @Body() body: CodeDto,
@@ -93,7 +93,7 @@ export class MfaController {
   @ApiNoContentResponse()
   @ApiForbiddenResponse(WRONG_PASSWORD)
   @ApiConflictResponse({ description: 'Two-step verification is not on' })
-  @ApiErrors('password_incorrect', 'mfa_code_invalid', 'mfa_not_enabled', 'account_locked', 'conflict')
+  @ApiErrors('password_incorrect', 'mfa_code_incorrect', 'mfa_not_enabled', 'account_locked', 'conflict')
   disable(@CurrentUser() auth: AuthUser, @Body() body: PasswordAndCodeDto, @Client() client: ClientInfo): Promise<void> {
     return this.enrolment.disable(auth, body.password, body.code, client);
   }
@@ -106,7 +106,7 @@ export class MfaController {
   @ApiOkResponse({ type: RecoveryCodesResponseDto })
   @ApiForbiddenResponse(WRONG_PASSWORD)
   @ApiConflictResponse({ description: 'Two-step verification is not on' })
-  @ApiErrors('password_incorrect', 'mfa_code_invalid', 'mfa_not_enabled', 'account_locked', 'conflict')
+  @ApiErrors('password_incorrect', 'mfa_code_incorrect', 'mfa_not_enabled', 'account_locked', 'conflict')
   async regenerateRecoveryCodes(
     @CurrentUser() auth: AuthUser,
     @Body() body: PasswordAndCodeDto,

@@ -65,7 +65,7 @@ export class TotpEnrolmentService {
       if (!factor) throw new ApiException('mfa_not_enabled', 'Set up the authenticator app first, then confirm it with a code');
       if ((await this.totp.confirm(manager, factor, code)) === null)
         throw new ApiException(
-          'mfa_code_invalid',
+          'mfa_code_incorrect',
           'That code is not right: check the time on your device and try the current code',
         );
       const codes = await this.recoveryCodes.replace(manager, user.id);
@@ -115,7 +115,7 @@ export class TotpEnrolmentService {
   private async requireCode(manager: EntityManager, userId: string, code: string): Promise<CodeMethod> {
     if (!(await this.mfa.isEnabled(userId, manager))) throw new ApiException('mfa_not_enabled', NOT_ENABLED);
     const { method, replayed } = await this.mfa.checkCode(manager, userId, code);
-    if (!method) throw new ApiException('mfa_code_invalid', replayed ? CODE_REPLAYED : CODE_WRONG);
+    if (!method) throw new ApiException('mfa_code_incorrect', replayed ? CODE_REPLAYED : CODE_WRONG);
     return method;
   }
 }

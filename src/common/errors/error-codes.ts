@@ -57,6 +57,10 @@ export const ERROR_CODES = {
       "The login's `mfaToken` is unknown, expired (5 minutes), spent, dead after 5 wrong codes, or sent in another transport: log in again",
   },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
+  mfa_code_incorrect: {
+    status: 403,
+    description: 'The second-factor code, asked for before a change to second factors, is wrong or was already used',
+  },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
   forbidden: { status: 403, description: 'The caller lacks the role the route needs' },
