@@ -18,6 +18,9 @@ import { SigningKey } from '../signing-keys/entities/signing-key.entity.js';
 import { IntrospectionClient } from '../oauth/entities/introspection-client.entity.js';
 import { IntrospectionClients1764600000000 } from './migrations/1764600000000-IntrospectionClients.js';
 import { SessionAmr1764700000000 } from './migrations/1764700000000-SessionAmr.js';
+import { Passkey } from '../passkeys/entities/passkey.entity.js';
+import { WebAuthnChallenge } from '../passkeys/entities/webauthn-challenge.entity.js';
+import { Passkeys1764700000002 } from './migrations/1764700000002-Passkeys.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -35,7 +38,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
   return {
     type: 'postgres',
     ...connection,
-    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey, IntrospectionClient],
+    entities: [User, Session, OneTimeToken, AuditEvent, SigningKey, IntrospectionClient, Passkey, WebAuthnChallenge],
     migrations: [
       InitialSchema1763800000000,
       AccountLifecycle1763900000000,
@@ -48,6 +51,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SpentTokenFingerprints1764500000001,
       IntrospectionClients1764600000000,
       SessionAmr1764700000000,
+      Passkeys1764700000002,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
