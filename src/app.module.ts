@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebModule } from './web/web.module.js';
@@ -27,6 +28,7 @@ import { WebModule } from './web/web.module.js';
     AuditModule,
     HealthModule,
     OAuthModule,
+    PasskeysModule,
     RetentionModule,
     WebModule,
   ],

@@ -25,6 +25,8 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/email/change/confirm',
   'GET /.well-known/jwks.json',
   'GET /.well-known/oauth-authorization-server',
+  'POST /api/v1/auth/passkeys/login/options',
+  'POST /api/v1/auth/passkeys/login/verify',
 ];
 
 /** Routes for product services, which authenticate as introspection clients (HTTP Basic) instead of with a token. */
@@ -125,6 +127,11 @@ describe('platform (e2e)', () => {
           'GET /api/v1/signing-keys',
           'POST /api/v1/signing-keys',
           'POST /api/v1/signing-keys/{kid}/revoke',
+          'POST /api/v1/auth/passkeys/register/options',
+          'POST /api/v1/auth/passkeys/register/verify',
+          'GET /api/v1/auth/passkeys',
+          'PATCH /api/v1/auth/passkeys/{id}',
+          'DELETE /api/v1/auth/passkeys/{id}',
         ].sort(),
       );
     });

@@ -27,6 +27,9 @@ export const AUDIT_EVENT_TYPES = [
   'introspection_client_added',
   'introspection_client_removed',
   'retention_purge',
+  'passkey_added',
+  'passkey_renamed',
+  'passkey_removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

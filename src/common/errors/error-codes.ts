@@ -25,6 +25,15 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The `cursor` of a list is malformed (pass the `nextCursor` the list answered, or none)',
   },
+  webauthn_challenge_invalid: {
+    status: 400,
+    description:
+      'The challenge of a passkey request is unknown, already used, expired, or for another request: ask for new options',
+  },
+  passkey_rejected: {
+    status: 400,
+    description: 'The new passkey could not be verified (another site or relying party, no user presence, a malformed response)',
+  },
   token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
   token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
   token_expired: { status: 401, description: 'The access token has expired: refresh it' },
@@ -47,6 +56,11 @@ export const ERROR_CODES = {
     status: 401,
     description: 'The metrics token is missing or wrong (send `Authorization: Bearer <METRICS_TOKEN>`)',
   },
+  passkey_invalid: {
+    status: 401,
+    description:
+      'The passkey could not sign in: unknown, a signature that does not hold, another site or relying party, another user, or a signature counter that went back',
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   account_disabled: { status: 403, description: 'The account is disabled by an administrator' },
   email_not_verified: { status: 403, description: 'The account must verify its email address before logging in' },
@@ -60,6 +74,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, description: 'No such route, user or session' },
   request_timeout: { status: 408, description: 'The request was not received in time' },
   email_taken: { status: 409, description: 'The email address is already registered' },
+  passkey_exists: { status: 409, description: 'The passkey is registered already' },
   last_admin: { status: 409, description: 'The change would leave the service without an active admin' },
   conflict: { status: 409, description: 'A concurrent change got in the way; try again' },
   payload_too_large: { status: 413, description: 'The body is larger than the service accepts' },
