@@ -84,6 +84,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'confirm-email',
       'app.js',
       'app.css',
+      'passkeys.js',
     ],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -21,6 +21,7 @@ export class WebController {
   private readonly html = read('index.html');
   private readonly js = read('app.js');
   private readonly css = read('app.css');
+  private readonly passkeysJs = read('passkeys.js');
 
   @Get(['/', 'verify-email', 'reset-password', 'confirm-email'])
   @RendersPage()
@@ -37,6 +38,14 @@ export class WebController {
   @Header('Cache-Control', 'no-cache')
   script(): string {
     return this.js;
+  }
+
+  @Get('passkeys.js')
+  @RendersPage()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  passkeysScript(): string {
+    return this.passkeysJs;
   }
 
   @Get('app.css')
