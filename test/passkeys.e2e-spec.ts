@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PurgeService } from '../src/retention/purge.service.js';
 import { bearer, expectErrorShape, PASSWORD, registerUser, type TokenBody } from './support/factories.js';
 import { captureLogs, type CapturedLogs } from './support/logs.js';
 import { mailsTo, waitForMail } from './support/mail.js';
@@ -390,6 +391,26 @@ describe('passkeys (e2e)', () => {
     const unsigned = await test.http.post(`${PASSKEYS}/login/verify`).send({ response: { id: 'abc' } });
     expect(unsigned.status).toBe(400);
     expect(unsigned.body).toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('should purge challenges once spent or expired, and keep the usable ones', async () => {
+    const { authenticator } = await newUserWithPasskey();
+    expect((await signIn(authenticator)).status).toBe(200);
+    const usable = await loginOptions();
+    const due = async () =>
+      (
+        await sql<Array<{ n: number }>>(
+          'SELECT count(*)::int AS n FROM webauthn_challenges WHERE used_at IS NOT NULL OR expires_at <= now()',
+        )
+      )[0].n;
+    expect(await due()).toBeGreaterThan(0);
+
+    const result = await test.app.get(PurgeService).purgeNow();
+
+    expect(result.status).toBe('done');
+    expect(result.deleted.oneTimeTokens).toBeGreaterThan(0);
+    expect(await due()).toBe(0);
+    expect((await signIn(authenticator, { challenge: usable.challenge })).status).toBe(200);
   });
 
   it('should ask for a token on every route but the sign-in ones', async () => {
