@@ -8,7 +8,7 @@ let accessToken = null;
 
 const $ = (selector) => document.querySelector(selector);
 
-function show(message, isError = false) {
+export function show(message, isError = false) {
   const box = $('#message');
   box.textContent = message;
   box.classList.toggle('error', isError);
@@ -25,7 +25,7 @@ function describeError(status, body, headers) {
   return message || `Request failed (${status})`;
 }
 
-async function call(method, path, body, { auth = true, cookie = false } = {}) {
+export async function call(method, path, body, { auth = true, cookie = false } = {}) {
   const headers = { ...(body !== undefined && { 'Content-Type': 'application/json' }), ...(cookie && COOKIE_MODE) };
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   const response = await fetch(`${API}${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
@@ -52,7 +52,7 @@ function chooseForm(id) {
   }
 }
 
-async function signedIn(tokens) {
+export async function signedIn(tokens) {
   accessToken = tokens.accessToken;
   await renderProfile(tokens.user);
 }
@@ -68,6 +68,7 @@ async function renderProfile(user = null) {
   await mfa.render();
   await renderSessions();
   view('signed-in');
+  document.dispatchEvent(new Event('account:shown'));
 }
 
 async function renderSessions() {
@@ -104,7 +105,7 @@ function signedOut(message) {
 }
 
 /** Runs an action and shows its error; an expired access token is renewed once through the cookie. */
-async function run(action) {
+export async function run(action) {
   try {
     await action();
   } catch (error) {

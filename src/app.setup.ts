@@ -85,6 +85,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'app.js',
       'mfa.js',
       'app.css',
+      'passkeys.js',
     ],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -26,6 +26,8 @@ const PUBLIC_ROUTES = [
   'POST /api/v1/auth/mfa/verify',
   'GET /.well-known/jwks.json',
   'GET /.well-known/oauth-authorization-server',
+  'POST /api/v1/auth/passkeys/login/options',
+  'POST /api/v1/auth/passkeys/login/verify',
 ];
 
 /** Routes for product services, which authenticate as introspection clients (HTTP Basic) instead of with a token. */
@@ -132,6 +134,11 @@ describe('platform (e2e)', () => {
           'DELETE /api/v1/auth/mfa/totp',
           'POST /api/v1/auth/mfa/recovery-codes',
           'DELETE /api/v1/users/{id}/mfa',
+          'POST /api/v1/auth/passkeys/register/options',
+          'POST /api/v1/auth/passkeys/register/verify',
+          'GET /api/v1/auth/passkeys',
+          'PATCH /api/v1/auth/passkeys/{id}',
+          'DELETE /api/v1/auth/passkeys/{id}',
         ].sort(),
       );
     });

@@ -22,6 +22,9 @@ import { SecondFactors1764700000001 } from './migrations/1764700000001-SecondFac
 import { LoginChallenge } from '../mfa/entities/login-challenge.entity.js';
 import { RecoveryCode } from '../mfa/entities/recovery-code.entity.js';
 import { TotpFactor } from '../mfa/entities/totp-factor.entity.js';
+import { Passkey } from '../passkeys/entities/passkey.entity.js';
+import { WebAuthnChallenge } from '../passkeys/entities/webauthn-challenge.entity.js';
+import { Passkeys1764700000002 } from './migrations/1764700000002-Passkeys.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -49,6 +52,8 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       TotpFactor,
       RecoveryCode,
       LoginChallenge,
+      Passkey,
+      WebAuthnChallenge,
     ],
     migrations: [
       InitialSchema1763800000000,
@@ -63,6 +68,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       IntrospectionClients1764600000000,
       SessionAmr1764700000000,
       SecondFactors1764700000001,
+      Passkeys1764700000002,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -6,6 +6,7 @@ import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
 import { SessionRepository } from '../auth/session.repository.js';
 import type { Operator } from '../common/request/operator.js';
 import { LoginChallengesService } from '../mfa/login-challenges.service.js';
+import { WebAuthnChallengesService } from '../passkeys/webauthn-challenges.service.js';
 import { retentionConfig, type RetentionConfig } from '../config/retention.config.js';
 
 /** Rows deleted per table by one purge. */
@@ -53,6 +54,7 @@ export class PurgeService implements BeforeApplicationShutdown {
     private readonly sessions: SessionRepository,
     private readonly oneTimeTokens: OneTimeTokensService,
     private readonly loginChallenges: LoginChallengesService,
+    private readonly webAuthnChallenges: WebAuthnChallengesService,
     private readonly audit: AuditService,
     @Inject(retentionConfig.KEY) private readonly config: RetentionConfig,
   ) {}
@@ -99,6 +101,8 @@ export class PurgeService implements BeforeApplicationShutdown {
         before(ONE_TIME_TOKEN_RETENTION_MS),
         (m, cutoff, limit) => this.loginChallenges.purgeBefore(m, cutoff, limit),
       ],
+      // Passkey challenges are one-time tokens too, counted with them; no use is left in one once spent or expired.
+      ['oneTimeTokens', new Date(now), (m, cutoff, limit) => this.webAuthnChallenges.purgeBefore(m, cutoff, limit)],
       ['auditEvents', before(auditRetention * 1000), (m, cutoff, limit) => this.audit.purgeBefore(m, cutoff, limit)],
     ];
     const deleted: PurgeCounts = { sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 };

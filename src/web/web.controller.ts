@@ -22,6 +22,7 @@ export class WebController {
   private readonly js = read('app.js');
   private readonly mfaJs = read('mfa.js');
   private readonly css = read('app.css');
+  private readonly passkeysJs = read('passkeys.js');
 
   @Get(['/', 'verify-email', 'reset-password', 'confirm-email'])
   @RendersPage()
@@ -46,6 +47,14 @@ export class WebController {
   @Header('Cache-Control', 'no-cache')
   mfaScript(): string {
     return this.mfaJs;
+  }
+
+  @Get('passkeys.js')
+  @RendersPage()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  passkeysScript(): string {
+    return this.passkeysJs;
   }
 
   @Get('app.css')

@@ -32,6 +32,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** By default errors only, printed: tests stay quiet. `captureLogs()` (support/logs.ts) keeps them. */
   logger?: AppLogger;
+  /** The loopback port to listen on (default: any free one), for a test that must know APP_URL before the start. */
+  port?: number;
 }
 
 /** The base of links in mails during tests. */
@@ -104,7 +106,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let app: NestFastifyApplication;
   try {
     app = await createApp({ logger: options.logger ?? createLogger({ level: 'error' }) });
-    await app.listen(0, '127.0.0.1').catch(async (error: unknown) => {
+    await app.listen(options.port ?? 0, '127.0.0.1').catch(async (error: unknown) => {
       await app.close();
       if (!options.database) await database.drop();
       throw error;

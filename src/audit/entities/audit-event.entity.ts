@@ -31,6 +31,9 @@ export const AUDIT_EVENT_TYPES = [
   'totp_disabled',
   'recovery_codes_regenerated',
   'mfa_cleared_by_admin',
+  'passkey_added',
+  'passkey_renamed',
+  'passkey_removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -25,6 +25,15 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The `cursor` of a list is malformed (pass the `nextCursor` the list answered, or none)',
   },
+  webauthn_challenge_invalid: {
+    status: 400,
+    description:
+      'The challenge of a passkey request is unknown, already used, expired, or for another request: ask for new options',
+  },
+  passkey_rejected: {
+    status: 400,
+    description: 'The new passkey could not be verified (another site or relying party, no user presence, a malformed response)',
+  },
   token_missing: { status: 401, description: 'No `Authorization: Bearer <token>` header was sent' },
   token_invalid: { status: 401, description: 'The access token is malformed, badly signed, or not one this service issued' },
   token_expired: { status: 401, description: 'The access token has expired: refresh it' },
@@ -56,6 +65,11 @@ export const ERROR_CODES = {
     description:
       "The login's `mfaToken` is unknown, expired (5 minutes), spent, dead after 5 wrong codes, or sent in another transport: log in again",
   },
+  passkey_invalid: {
+    status: 401,
+    description:
+      'The passkey could not sign in: unknown, a signature that does not hold, another site or relying party, another user, or a signature counter that went back',
+  },
   password_incorrect: { status: 403, description: 'The current password, asked again before a sensitive change, is wrong' },
   mfa_code_incorrect: {
     status: 403,
@@ -81,6 +95,7 @@ export const ERROR_CODES = {
     status: 409,
     description: 'Two-step verification is not on for this account (or, to confirm it, no setup is under way)',
   },
+  passkey_exists: { status: 409, description: 'The passkey is registered already' },
   last_admin: { status: 409, description: 'The change would leave the service without an active admin' },
   conflict: { status: 409, description: 'A concurrent change got in the way; try again' },
   payload_too_large: { status: 413, description: 'The body is larger than the service accepts' },
