@@ -2,13 +2,15 @@ import { decodeJwt } from 'jose';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PurgeService } from '../src/retention/purge.service.js';
-import { bearer, expectErrorShape, PASSWORD, registerUser, type TokenBody } from './support/factories.js';
+import { bearer, expectErrorShape, login, PASSWORD, registerUser, type TokenBody } from './support/factories.js';
 import { captureLogs, type CapturedLogs } from './support/logs.js';
 import { mailsTo, waitForMail } from './support/mail.js';
 import { SoftAuthenticator, type Tweaks } from './support/soft-authenticator.js';
 import { startTestApp, TEST_APP_URL, type TestApp } from './support/test-app.js';
+import { codeFor } from './support/totp.js';
 
 const PASSKEYS = '/api/v1/auth/passkeys';
+const ADMIN = { email: 'root@example.com', password: 'an admin password' };
 
 interface PasskeyBody {
   id: string;
@@ -24,7 +26,7 @@ describe('passkeys (e2e)', () => {
 
   beforeAll(async () => {
     logs = captureLogs('info');
-    test = await startTestApp({ logger: logs.logger });
+    test = await startTestApp({ logger: logs.logger, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
   });
 
   afterAll(async () => {
@@ -250,7 +252,7 @@ describe('passkeys (e2e)', () => {
     expect(row.name).toBe('Theirs');
   });
 
-  it('should remove a passkey only with the password, then refuse it at sign-in', async () => {
+  it('should remove a passkey only with the password or a second-factor code, then refuse it at sign-in', async () => {
     const { user, authenticator, passkey } = await newUserWithPasskey('Phone');
     const remove = (body: object) => test.http.delete(`${PASSKEYS}/${passkey.id}`).set(bearer(user.accessToken)).send(body);
 
@@ -262,9 +264,10 @@ describe('passkeys (e2e)', () => {
     const wrong = await remove({ password: 'not the password' });
     expect(wrong.status).toBe(403);
     expect(wrong.body).toMatchObject({ code: 'password_incorrect' });
+    // A code needs an authenticator app on the account.
     const code = await remove({ code: '123456' });
-    expect(code.status).toBe(400);
-    expect(code.body).toMatchObject({ code: 'validation_failed' });
+    expect(code.status).toBe(409);
+    expect(code.body).toMatchObject({ code: 'mfa_not_enabled' });
 
     expect((await remove({ password: PASSWORD })).status).toBe(204);
     expect((await test.http.get(PASSKEYS).set(bearer(user.accessToken))).body).toEqual([]);
@@ -278,6 +281,38 @@ describe('passkeys (e2e)', () => {
     expect((await mailsTo(test, user.email)).map((sent) => sent.subject)).toEqual(
       expect.arrayContaining(['A passkey was added to your account', 'A passkey was removed from your account']),
     );
+  });
+
+  it('should take a code of the authenticator app, once, in place of the password', async () => {
+    const { user, passkey } = await newUserWithPasskey('Key');
+    const post = (path: string, body: object) => test.http.post(`/api/v1${path}`).set(bearer(user.accessToken)).send(body);
+    const { secret } = (await post('/auth/mfa/totp/setup', { password: PASSWORD })).body as { secret: string };
+    expect((await post('/auth/mfa/totp/confirm', { code: codeFor(secret) })).status).toBe(200);
+    const remove = (body: object) => test.http.delete(`${PASSKEYS}/${passkey.id}`).set(bearer(user.accessToken)).send(body);
+
+    // The confirming code's step is taken: the same code again is refused, the next step's passes.
+    const replayed = await remove({ code: codeFor(secret) });
+    expect(replayed.status).toBe(403);
+    expect(replayed.body).toMatchObject({ code: 'mfa_code_incorrect' });
+    expect((await remove({ code: codeFor(secret, 1) })).status).toBe(204);
+    const removed = (await auditOf(user.user.id)).find((event) => event.type === 'passkey_removed');
+    expect(removed?.detail).toMatchObject({ passkeyId: passkey.id, confirmedWith: 'code' });
+  });
+
+  it("should remove every passkey of a user when an admin clears the user's second factors", async () => {
+    const { user, authenticator } = await newUserWithPasskey('Laptop');
+    const admin = await login(test, ADMIN.email, ADMIN.password);
+    const cleared = await test.http.delete(`/api/v1/users/${user.user.id}/mfa`).set(bearer(admin.accessToken));
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(204);
+    expect((await signIn(authenticator)).body).toMatchObject({ code: 'passkey_invalid' });
+    const [event] = await sql<Array<{ detail: Record<string, unknown> }>>(
+      "SELECT detail FROM audit_events WHERE user_id = $1 AND type = 'mfa_cleared_by_admin'",
+      [user.user.id],
+    );
+    expect(event.detail).toMatchObject({ passkeys: 1, totp: false });
+    // Nothing left: a second clear says so.
+    const twice = await test.http.delete(`/api/v1/users/${user.user.id}/mfa`).set(bearer(admin.accessToken));
+    expect(twice.body).toMatchObject({ code: 'mfa_not_enabled' });
   });
 
   it('should set the refresh cookie when signing in with a passkey in cookie mode', async () => {

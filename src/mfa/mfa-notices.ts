@@ -47,7 +47,7 @@ export class MfaNotices {
   /** Not from where: the client is the administrator's. */
   clearedByAdmin(to: string, at = new Date()): void {
     this.notices.sendNotice(to, 'Two-step verification was reset', [
-      `An administrator removed the second factors of your account (authenticator app and recovery codes) and ended its sessions on ${at.toUTCString()}.`,
+      `An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys) and ended its sessions on ${at.toUTCString()}.`,
       'Sign in with your password, then set up two-step verification again. If you did not ask for this, contact us.',
     ]);
   }

@@ -99,7 +99,7 @@ export class PasskeysController {
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'The password is incorrect' })
   @ApiNotFoundResponse({ description: 'Not one of the caller’s passkeys' })
-  @ApiErrors('not_found', 'password_incorrect', 'account_locked')
+  @ApiErrors('not_found', 'password_incorrect', 'mfa_code_incorrect', 'mfa_not_enabled', 'account_locked')
   remove(
     @CurrentUser() auth: AuthUser,
     @Param('id', ParseUUIDPipe) id: string,

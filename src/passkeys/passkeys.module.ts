@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MfaModule } from '../mfa/mfa.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { MailModule } from '../mail/mail.module.js';
@@ -10,13 +11,12 @@ import { PasskeyRegistrationService } from './passkey-registration.service.js';
 import { PasskeySettingsService } from './passkey-settings.service.js';
 import { PasskeysController } from './passkeys.controller.js';
 import { PasskeysService } from './passkeys.service.js';
-import { NoSecondFactorCheck, SecondFactorCheck } from './second-factor-check.js';
 import { WebAuthnCeremonies } from './webauthn-ceremonies.js';
 import { WebAuthnChallengesService } from './webauthn-challenges.service.js';
 
 /** WebAuthn passkeys: adding them while signed in, usernameless sign-in with one, their list. */
 @Module({
-  imports: [AuthModule, UsersModule, AuditModule, MailModule, RateLimitModule],
+  imports: [AuthModule, MfaModule, UsersModule, AuditModule, MailModule, RateLimitModule],
   controllers: [PasskeysController],
   providers: [
     PasskeysService,
@@ -26,7 +26,6 @@ import { WebAuthnChallengesService } from './webauthn-challenges.service.js';
     PasskeyRegistrationService,
     PasskeyLoginService,
     PasskeySettingsService,
-    { provide: SecondFactorCheck, useClass: NoSecondFactorCheck },
   ],
   exports: [PasskeysService, WebAuthnChallengesService],
 })
