@@ -138,7 +138,22 @@ export function mfaPage({ call, run, show, signedIn, renderSessions }) {
   }
   $('#mfa-codes-done').addEventListener('click', forgetCodes);
 
-  return { askCode, render, reset: forgetCodes };
+  /** A setup under way leaves the page with its person: the next one to sign in here must not see its key. */
+  function forgetSetup() {
+    $('#mfa-enrol').hidden = true;
+    $('#mfa-qr').removeAttribute('src');
+    $('#mfa-secret').textContent = '';
+    $('#mfa-confirm-form').reset();
+  }
+
+  /** Signed out (or the session ended): nothing of this person's second factor stays on the page. */
+  function reset() {
+    forgetCodes();
+    forgetSetup();
+    mfaToken = null;
+  }
+
+  return { askCode, render, reset };
 }
 
 function formValues(form) {

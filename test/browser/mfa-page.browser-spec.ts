@@ -143,4 +143,29 @@ describe('two-step verification on the account page in a real browser', () => {
       await context.close();
     }
   });
+
+  it('should not show a setup under way to the next person who signs in on the same page', async () => {
+    const first = await registerUser(test);
+    const second = await registerUser(test);
+    const page = await browser.newPage();
+    try {
+      await page.goto(test.url);
+      await logIn(page, first.email, first.password);
+      await expect.poll(() => page.locator('#mfa-status').textContent()).toContain('Off');
+      await page.locator('#mfa-setup-form').getByLabel('Your password').fill(first.password);
+      await page.getByRole('button', { name: 'Set up', exact: true }).click();
+      await expect.poll(() => page.locator('#mfa-enrol').isVisible()).toBe(true);
+      await logOut(page);
+
+      await logIn(page, second.email, second.password);
+      // The second person's page is drawn: their setup form is offered afresh.
+      await expect.poll(() => page.locator('#profile-email').textContent()).toBe(second.email);
+      await expect.poll(() => page.locator('#mfa-setup-form').isVisible()).toBe(true);
+      expect(await page.locator('#mfa-enrol').isVisible()).toBe(false);
+      expect(await page.locator('#mfa-secret').textContent()).toBe('');
+      expect(await page.locator('#mfa-qr').getAttribute('src')).toBeNull();
+    } finally {
+      await page.close();
+    }
+  });
 });
