@@ -260,6 +260,39 @@ describe('TOTP second factor and recovery codes (e2e)', () => {
     const unknown = await test.http.delete(`/api/v1/users/${crypto.randomUUID()}/mfa`).set(bearer(admin.accessToken));
     expect(unknown.status).toBe(404);
   });
+
+  it('should stop counting a session as proven with a code once the app is turned off', async () => {
+    const { email, user } = await registerUser(test);
+    await test.app.get(DataSource).query(`UPDATE users SET roles = '{user,admin}' WHERE id = $1`, [user.id]);
+    const admin = await login(test, email);
+    const { secret } = await turnOn(admin.accessToken);
+    expect((await test.http.get('/api/v1/users').set(bearer(admin.accessToken))).status).toBe(200);
+
+    const off = await test.http
+      .delete('/api/v1/auth/mfa/totp')
+      .set(bearer(admin.accessToken))
+      .send({ password: PASSWORD, code: codeFor(secret, 1) });
+    expect(off.status, JSON.stringify(off.body)).toBe(204);
+    // The same access token, at once: no second factor any more, so admin routes ask for one again.
+    expect((await test.http.get('/api/v1/users').set(bearer(admin.accessToken))).body).toMatchObject({
+      code: 'mfa_setup_required',
+    });
+    const refreshed = await post('/auth/refresh', { refreshToken: admin.refreshToken });
+    expect(decodeJwt((refreshed.body as TokenBody).accessToken).amr).toEqual(['pwd']);
+  });
+
+  it('should refuse to confirm a setup left pending for more than 10 minutes', async () => {
+    const user = await registerUser(test);
+    const setup = await post('/auth/mfa/totp/setup', { password: PASSWORD }, user.accessToken);
+    const { secret } = setup.body as { secret: string };
+    await test.app
+      .get(DataSource)
+      .query(`UPDATE totp_factors SET created_at = now() - interval '11 minutes' WHERE user_id = $1`, [user.user.id]);
+    const late = await post('/auth/mfa/totp/confirm', { code: codeFor(secret) }, user.accessToken);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ code: 'mfa_not_enabled', message: expect.stringContaining('expired') });
+    expect((await test.http.get('/api/v1/auth/mfa').set(bearer(user.accessToken))).body).toMatchObject({ totp: false });
+  });
 });
 
 describe('second-step codes and the account lockout (e2e)', () => {
@@ -298,6 +331,23 @@ describe('second-step codes and the account lockout (e2e)', () => {
     expect(again.mfaRequired).toBe(true);
 
     const locked = await test.http.post('/api/v1/auth/mfa/verify').send({ mfaToken: again.mfaToken, code: codeFor(secret, 1) });
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ code: 'account_locked' });
+  });
+
+  it('should count wrong codes at confirm toward the lockout too', async () => {
+    const user = await registerUser(test);
+    const confirm = (code: string) =>
+      test.http.post('/api/v1/auth/mfa/totp/confirm').set(bearer(user.accessToken)).send({ code });
+    const setup = await test.http.post('/api/v1/auth/mfa/totp/setup').set(bearer(user.accessToken)).send({ password: PASSWORD });
+    const { secret } = setup.body as { secret: string };
+    const near = [-1, 0, 1].map((steps) => codeFor(secret, steps));
+    const wrong = ['100000', '100001', '100002', '100003', '100004', '100005', '100006', '100007'].filter(
+      (code) => !near.includes(code),
+    );
+    // Five wrong codes (LOCKOUT_THRESHOLD) lock the account: the right one is refused then.
+    for (const code of wrong.slice(0, 5)) expect((await confirm(code)).status).toBe(403);
+    const locked = await confirm(codeFor(secret));
     expect(locked.status).toBe(429);
     expect(locked.body).toMatchObject({ code: 'account_locked' });
   });

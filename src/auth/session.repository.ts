@@ -286,6 +286,17 @@ export class SessionRepository {
   }
 
   /** Adds a method to the live session's `amr` (its next tokens carry it); whether the session was live. */
+  /** Removes `method` from the amr of the user's live sessions; how many changed. */
+  async dropMethod(manager: EntityManager, userId: string, method: AuthMethod, now: Date): Promise<number> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ amr: () => `array_remove(amr, :method)` })
+      .where(`user_id = :userId AND revoked_at IS NULL AND expires_at > :now AND :method = ANY(amr)`, { userId, method, now })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   async addMethod(manager: EntityManager, sessionId: string, method: AuthMethod, now: Date): Promise<boolean> {
     const result = await manager
       .createQueryBuilder()

@@ -136,6 +136,12 @@ export class SessionsService {
     return this.sessions.addMethod(manager, sessionId, method, new Date());
   }
 
+  /** Takes `method` out of the amr of every live session of the user, in the caller's transaction (a factor was removed). */
+  dropMethod(manager: EntityManager, userId: string, method: AuthMethod): Promise<number> {
+    this.cache.forgetUser(manager, userId);
+    return this.sessions.dropMethod(manager, userId, method, new Date());
+  }
+
   /** Whether the session is live, read in the caller's transaction, past the identity cache. */
   isLive(manager: EntityManager, sessionId: string): Promise<boolean> {
     return this.sessions.isLive(manager, sessionId, new Date());

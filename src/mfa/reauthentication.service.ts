@@ -46,6 +46,17 @@ export class ReauthenticationService {
     });
   }
 
+  /**
+   * As `run` without the password, for a step a code alone proves (confirming a new authenticator
+   * app): the work, in a transaction on the locked user row, still counts against the lockout, so a
+   * stolen session cannot guess a pending app's codes without end.
+   */
+  counted<T>(auth: AuthUser, work: (manager: EntityManager, user: User) => Promise<T>): Promise<T> {
+    return this.lockout.attempt(auth.user.email, () =>
+      this.dataSource.transaction(async (manager) => work(manager, await this.hold(manager, auth))),
+    );
+  }
+
   /** Locks the caller's user row in the transaction; 401 when the account is disabled or gone or the session has ended. */
   async hold(manager: EntityManager, auth: AuthUser): Promise<User> {
     const current = await this.users.lockByIdWithPassword(manager, auth.user.id);

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import QRCode from 'qrcode';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { ApiException } from '../common/errors/api.exception.js';
@@ -23,12 +22,13 @@ export interface TotpSetup {
 
 const ALREADY_ENABLED = 'Two-step verification is already on: turn it off first to use another app';
 const NOT_ENABLED = 'Two-step verification is not on for this account';
+/** A setup not confirmed within this long must start again (with a new secret). */
+const PENDING_SETUP_TTL_MS = 10 * 60_000;
 
 /** The caller turns their authenticator app on and off, and renews their recovery codes. */
 @Injectable()
 export class TotpEnrolmentService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly reauthentication: ReauthenticationService,
     private readonly totp: TotpFactorsService,
     private readonly recoveryCodes: RecoveryCodesService,
@@ -58,11 +58,12 @@ export class TotpEnrolmentService {
    * proven with it (`otp` joins its amr), and every other session ends.
    */
   async confirm(auth: AuthUser, code: string, client: ClientInfo): Promise<string[]> {
-    const { email, codes } = await this.dataSource.transaction(async (manager) => {
-      const user = await this.reauthentication.hold(manager, auth);
+    const { email, codes } = await this.reauthentication.counted(auth, async (manager, user) => {
       const factor = await this.totp.find(manager, user.id, true);
       if (factor?.confirmedAt) throw new ApiException('mfa_already_enabled', ALREADY_ENABLED);
       if (!factor) throw new ApiException('mfa_not_enabled', 'Set up the authenticator app first, then confirm it with a code');
+      if (factor.createdAt.getTime() < Date.now() - PENDING_SETUP_TTL_MS)
+        throw new ApiException('mfa_not_enabled', 'This setup has expired: set up the authenticator app again');
       if ((await this.totp.confirm(manager, factor, code)) === null)
         throw new ApiException(
           'mfa_code_incorrect',
@@ -84,6 +85,8 @@ export class TotpEnrolmentService {
     const email = await this.reauthentication.run(auth, password, async (manager, user) => {
       const method = await this.requireCode(manager, user.id, code);
       await this.mfa.clear(manager, user.id);
+      // Sessions signed in with a code no longer count as proven with a second factor the account lacks.
+      await this.sessions.dropMethod(manager, user.id, 'otp');
       await this.audit.record(manager, { type: 'totp_disabled', userId: user.id, client, detail: { with: method } });
       return user.email;
     });
