@@ -12,8 +12,9 @@ async function ceremony(promise) {
   try {
     return await promise;
   } catch (error) {
-    if (error?.name === 'NotAllowedError') throw new Error('The passkey request was cancelled or timed out.');
-    if (error?.name === 'InvalidStateError') throw new Error('This device already holds a passkey for your account.');
+    if (error?.name === 'NotAllowedError') throw new Error('The passkey request was cancelled or timed out.', { cause: error });
+    if (error?.name === 'InvalidStateError')
+      throw new Error('This device already holds a passkey for your account.', { cause: error });
     throw error;
   }
 }
