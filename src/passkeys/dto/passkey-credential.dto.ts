@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -14,20 +15,20 @@ import {
 } from 'class-validator';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const base64url = (field: string) => ({ message: `${field} must be base64url` });
+
+/** A base64url string of at most `maxLength` characters, as WebAuthn's JSON encodes bytes. */
+function Base64Url(field: string, maxLength: number): PropertyDecorator {
+  return applyDecorators(IsString(), MaxLength(maxLength), Matches(BASE64URL, { message: `${field} must be base64url` }));
+}
 
 /** The parts of `PublicKeyCredential.toJSON()` both ceremonies share. */
 abstract class CredentialDto {
   @ApiProperty({ description: 'The credential ID, base64url' })
-  @IsString()
-  @MaxLength(1400)
-  @Matches(BASE64URL, base64url('id'))
+  @Base64Url('id', 1400)
   readonly id: string;
 
   @ApiProperty({ description: 'The same ID, base64url' })
-  @IsString()
-  @MaxLength(1400)
-  @Matches(BASE64URL, base64url('rawId'))
+  @Base64Url('rawId', 1400)
   readonly rawId: string;
 
   @ApiProperty({ enum: ['public-key'] })
@@ -47,22 +48,16 @@ abstract class CredentialDto {
 
 class AttestationResponseDto {
   @ApiProperty({ description: 'base64url' })
-  @IsString()
-  @MaxLength(4096)
-  @Matches(BASE64URL, base64url('clientDataJSON'))
+  @Base64Url('clientDataJSON', 4096)
   readonly clientDataJSON: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
-  @MaxLength(16384)
-  @Matches(BASE64URL, base64url('attestationObject'))
+  @Base64Url('attestationObject', 16384)
   readonly attestationObject: string;
 
   @ApiPropertyOptional({ description: 'base64url' })
   @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @Matches(BASE64URL, base64url('authenticatorData'))
+  @Base64Url('authenticatorData', 8192)
   readonly authenticatorData?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['internal', 'hybrid'] })
@@ -80,36 +75,26 @@ class AttestationResponseDto {
 
   @ApiPropertyOptional({ description: 'The public key, SPKI, base64url' })
   @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  @Matches(BASE64URL, base64url('publicKey'))
+  @Base64Url('publicKey', 8192)
   readonly publicKey?: string;
 }
 
 class AssertionResponseDto {
   @ApiProperty({ description: 'base64url' })
-  @IsString()
-  @MaxLength(4096)
-  @Matches(BASE64URL, base64url('clientDataJSON'))
+  @Base64Url('clientDataJSON', 4096)
   readonly clientDataJSON: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
-  @MaxLength(8192)
-  @Matches(BASE64URL, base64url('authenticatorData'))
+  @Base64Url('authenticatorData', 8192)
   readonly authenticatorData: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
-  @MaxLength(1024)
-  @Matches(BASE64URL, base64url('signature'))
+  @Base64Url('signature', 1024)
   readonly signature: string;
 
   @ApiPropertyOptional({ description: 'The account the passkey belongs to, base64url (required: passkeys are discoverable)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  @Matches(BASE64URL, base64url('userHandle'))
+  @Base64Url('userHandle', 128)
   readonly userHandle?: string;
 }
 
