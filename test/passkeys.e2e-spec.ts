@@ -371,6 +371,15 @@ describe('passkeys (e2e)', () => {
     expect(refused.body).toMatchObject({ code: 'passkey_exists' });
   });
 
+  it('should refuse a credential ID longer than WebAuthn allows, with 400, not 500', async () => {
+    const user = await registerUser(test);
+    const tooLong = await addPasskey(user, new SoftAuthenticator(TEST_APP_URL), 'Long', { credentialIdLength: 1024 });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toMatchObject({ code: 'passkey_rejected' });
+    const longest = await addPasskey(user, new SoftAuthenticator(TEST_APP_URL), 'Longest', { credentialIdLength: 1023 });
+    expect(longest.status, JSON.stringify(longest.body)).toBe(201);
+  });
+
   it('should answer malformed responses with 400, never 500', async () => {
     const user = await registerUser(test);
     const bodies: unknown[] = [

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import type { AuthUser } from '../common/request/auth-user.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { SecurityNotices } from '../mail/security-notices.js';
@@ -11,6 +12,9 @@ import type { Passkey } from './entities/passkey.entity.js';
 import { OwnerConfirmationService } from './owner-confirmation.service.js';
 import { PasskeysService } from './passkeys.service.js';
 import { WebAuthnCeremonies } from './webauthn-ceremonies.js';
+
+/** The longest credential ID WebAuthn allows. */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
 
 const DEFAULT_NAME = 'Passkey';
 
@@ -33,6 +37,9 @@ export class PasskeyRegistrationService {
 
   async verify(auth: AuthUser, { response, name = DEFAULT_NAME }: VerifyRegistrationDto, client: ClientInfo): Promise<Passkey> {
     const registered = await this.ceremonies.verifyRegistration(auth.user.id, response);
+    // WebAuthn caps credential IDs at 1023 bytes; a longer one would not fit the unique index (a 500).
+    if (Buffer.from(registered.credential.id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES)
+      throw new ApiException('passkey_rejected', `The passkey's credential ID is longer than ${MAX_CREDENTIAL_ID_BYTES} bytes`);
     const { passkey, email } = await this.dataSource.transaction(async (manager) => {
       const user = await this.confirmation.hold(manager, auth);
       const added = await this.passkeys.add(manager, {

@@ -45,6 +45,7 @@ export class PasskeysController {
     private readonly cookies: RefreshCookieService,
   ) {}
 
+  @RateLimit('login')
   @Post('register/options')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')

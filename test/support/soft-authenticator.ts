@@ -48,6 +48,8 @@ export interface Tweaks {
   /** Sign over this challenge instead of the options' one. */
   challenge?: string;
   userVerified?: boolean;
+  /** Bytes of a new credential's ID (default 16). */
+  credentialIdLength?: number;
 }
 
 interface CreationOptions {
@@ -85,7 +87,12 @@ export class SoftAuthenticator {
         [-3, Buffer.from(jwk.y!, 'base64url')],
       ]),
     );
-    const credential: StoredCredential = { id: randomBytes(16), privateKey, userHandle: options.user.id, counter: 0 };
+    const credential: StoredCredential = {
+      id: randomBytes(tweaks.credentialIdLength ?? 16),
+      privateKey,
+      userHandle: options.user.id,
+      counter: 0,
+    };
     const counter = tweaks.counter ?? credential.counter;
     const credentialLength = Buffer.from([credential.id.length >> 8, credential.id.length & 0xff]);
     const authData = Buffer.concat([
