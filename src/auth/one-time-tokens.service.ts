@@ -5,15 +5,7 @@ import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { OneTimeToken, type OneTimeTokenPurpose } from './entities/one-time-token.entity.js';
 import { TokensService } from './tokens.service.js';
-
-/** Up to $2 tokens that expired, or were spent, before $1; the second part leaves out what the first covers. */
-const PURGE = `
-  DELETE FROM one_time_tokens WHERE id IN (
-    SELECT id FROM (
-      (SELECT id FROM one_time_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
-      UNION ALL
-      (SELECT id FROM one_time_tokens WHERE used_at < $1 AND expires_at >= $1 ORDER BY used_at LIMIT $2)
-    ) due LIMIT $2)`;
+import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
 
 /** 256 random bits, base64url. */
 const ONE_TIME_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -72,9 +64,8 @@ export class OneTimeTokensService {
   }
 
   /** Deletes up to `limit` tokens expired or spent before `cutoff`, in the caller's transaction; how many. */
-  async purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
-    const [, deleted] = await manager.query<[unknown[], number]>(PURGE, [cutoff, limit]);
-    return deleted;
+  purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
+    return purgeSpentOrExpired(manager, 'one_time_tokens', cutoff, limit);
   }
 
   /** Checks a token without spending it (a look before slow work; `consume` checks again). */

@@ -17,6 +17,7 @@ import { LoginChallenge } from './entities/login-challenge.entity.js';
 import { MfaNotices } from './mfa-notices.js';
 import { CODE_REPLAYED, CODE_WRONG, MfaService, type CodeMethod } from './mfa.service.js';
 import { RecoveryCodesService } from './recovery-codes.service.js';
+import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 /** Wrong codes one mfaToken takes before it dies (each also counts toward the account's lockout). */
@@ -25,15 +26,6 @@ const MFA_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const TOKEN_INVALID = 'This sign-in has expired or was already used: log in again';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-
-/** Up to $2 challenges that expired, or were spent, before $1 (as one-time tokens are purged). */
-const PURGE = `
-  DELETE FROM login_challenges WHERE id IN (
-    SELECT id FROM (
-      (SELECT id FROM login_challenges WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
-      UNION ALL
-      (SELECT id FROM login_challenges WHERE used_at < $1 AND expires_at >= $1 ORDER BY used_at LIMIT $2)
-    ) due LIMIT $2)`;
 
 type Outcome =
   | { kind: 'dead' }
@@ -117,9 +109,8 @@ export class LoginChallengesService implements SecondStepHandler {
   }
 
   /** Deletes up to `limit` challenges expired or spent before `cutoff`, in the caller's transaction; how many. */
-  async purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
-    const [, deleted] = await manager.query<[unknown[], number]>(PURGE, [cutoff, limit]);
-    return deleted;
+  purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
+    return purgeSpentOrExpired(manager, 'login_challenges', cutoff, limit);
   }
 
   /** The user row first, then the challenge's (the lock order of every flow); a wrong code's count commits. */

@@ -4,18 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { WebAuthnChallengePurpose } from './entities/webauthn-challenge.entity.js';
+import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
 
 /** How long a browser has to complete a ceremony. */
 export const CHALLENGE_TTL_SECONDS = 300;
-
-/** Up to $2 challenges that expired, or were spent, before $1; the second part leaves out what the first covers. */
-const PURGE = `
-  DELETE FROM webauthn_challenges WHERE id IN (
-    SELECT id FROM (
-      (SELECT id FROM webauthn_challenges WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
-      UNION ALL
-      (SELECT id FROM webauthn_challenges WHERE used_at < $1 AND expires_at >= $1 ORDER BY used_at LIMIT $2)
-    ) due LIMIT $2)`;
 
 /** A challenge: 256 random bits, as the browser sends it back in clientDataJSON (base64url). */
 export interface IssuedChallenge {
@@ -71,9 +63,8 @@ export class WebAuthnChallengesService {
   }
 
   /** Deletes up to `limit` challenges expired or spent before `cutoff`, in the caller's transaction; how many. */
-  async purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
-    const [, deleted] = await manager.query<[unknown[], number]>(PURGE, [cutoff, limit]);
-    return deleted;
+  purgeBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
+    return purgeSpentOrExpired(manager, 'webauthn_challenges', cutoff, limit);
   }
 }
 
