@@ -7,6 +7,7 @@ import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { SigningKeysController } from './signing-keys.controller.js';
 import { UsersController } from './users.controller.js';
+import { AdminSessionsService } from './admin-sessions.service.js';
 import { AdminMfaService } from './admin-mfa.service.js';
 import { AdminUsersService } from './admin-users.service.js';
 
@@ -14,7 +15,7 @@ import { AdminUsersService } from './admin-users.service.js';
 @Module({
   imports: [UsersModule, AuditModule, AuthModule, MfaModule, PasskeysModule, SigningKeysModule],
   controllers: [UsersController, SigningKeysController],
-  providers: [AdminUsersService, AdminMfaService],
+  providers: [AdminUsersService, AdminMfaService, AdminSessionsService],
   exports: [AdminUsersService],
 })
 export class AdminModule {}

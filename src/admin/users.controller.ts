@@ -20,7 +20,9 @@ import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { Role } from '../common/request/role.enum.js';
 import { UserListService } from '../users/user-list.service.js';
 import { UsersService } from '../users/users.service.js';
+import { SessionResponseDto } from '../auth/dto/session-response.dto.js';
 import { AdminMfaService } from './admin-mfa.service.js';
+import { AdminSessionsService } from './admin-sessions.service.js';
 import { AdminUsersService } from './admin-users.service.js';
 import { decodeUserListCursor } from './user-list-cursor.js';
 
@@ -33,6 +35,7 @@ export class UsersController {
     private readonly userList: UserListService,
     private readonly admin: AdminUsersService,
     private readonly adminMfa: AdminMfaService,
+    private readonly adminSessions: AdminSessionsService,
   ) {}
 
   @Get()
@@ -92,5 +95,37 @@ export class UsersController {
   @ApiErrors('forbidden', 'not_found', 'mfa_not_enabled')
   clearMfa(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() auth: AuthUser, @Client() client: ClientInfo): Promise<void> {
     return this.adminMfa.clear(id, { id: auth.user.id, client });
+  }
+
+  @Get(':id/sessions')
+  @ApiOperation({ summary: "A user's live sessions, most recently used first (admin); audited" })
+  @ApiOkResponse({ type: SessionResponseDto, isArray: true })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiErrors('forbidden', 'not_found')
+  async sessions(
+    @Param('id', ParseUUIDPipe) id: string,
+    @CurrentUser() auth: AuthUser,
+    @Client() client: ClientInfo,
+  ): Promise<SessionResponseDto[]> {
+    const sessions = await this.adminSessions.list(id, { id: auth.user.id, client });
+    return sessions.map((session) => SessionResponseDto.from(session, auth.sessionId));
+  }
+
+  @Delete(':id/sessions/:sid')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary:
+      "End one of a user's sessions (admin); its refresh token fails at once, its access tokens on their next check; audited",
+  })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiNotFoundResponse({ description: 'No such live session of that user' })
+  @ApiErrors('forbidden', 'not_found')
+  endSession(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('sid', ParseUUIDPipe) sid: string,
+    @CurrentUser() auth: AuthUser,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    return this.adminSessions.end(id, sid, { id: auth.user.id, client });
   }
 }

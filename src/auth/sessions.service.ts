@@ -98,14 +98,17 @@ export class SessionsService {
     return this.sessions.listLive(userId, new Date());
   }
 
-  /** Ends one of the user's live sessions; 404 when it is not one. */
-  async end(userId: string, sessionId: string, reason: SessionEndReason, client: ClientInfo): Promise<void> {
+  /**
+   * Ends one of the user's live sessions; 404 when it is not one. `by` names the admin who ended
+   * someone else's session, for the audit log.
+   */
+  async end(userId: string, sessionId: string, reason: SessionEndReason, client: ClientInfo, by?: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const ended = await this.sessions.endOne(manager, userId, sessionId, reason);
       this.cache.forgetSession(manager, sessionId);
       if (ended === 0) throw new ApiException('not_found', 'Session not found');
       const type = reason === 'logout' ? 'logout' : 'session_ended';
-      await this.audit.record(manager, { type, userId, client, detail: { sessionId } });
+      await this.audit.record(manager, { type, userId, client, detail: by ? { sessionId, by } : { sessionId } });
     });
   }
 

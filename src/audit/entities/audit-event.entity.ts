@@ -34,6 +34,7 @@ export const AUDIT_EVENT_TYPES = [
   'passkey_added',
   'passkey_renamed',
   'passkey_removed',
+  'sessions_viewed_by_admin',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -91,6 +91,7 @@ export type SessionEndReason =
   | 'logout_all'
   | 'ended_by_user'
   | 'ended_by_operator'
+  | 'ended_by_admin'
   | 'refresh_reuse'
   | 'password_changed'
   | 'password_reset'
