@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SealedBox } from '../common/crypto/sealed-box.js';
 import type { AuthMethod } from '../common/request/auth-methods.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
@@ -8,6 +8,7 @@ import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import type { User } from '../users/entities/user.entity.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
+import { sha256Hex } from '../common/crypto/sha256.js';
 
 /** `<session id>.<256 random bits, base64url>` */
 const REFRESH_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
@@ -33,7 +34,7 @@ export function claimedSessionId(refreshToken: string): string {
 
 /** A UUID-shaped id, unique to one rotation of one session. */
 function tokenId(sessionId: string, generation: number): string {
-  const hex = createHash('sha256').update(`${sessionId}:${generation}`).digest('hex');
+  const hex = sha256Hex(`${sessionId}:${generation}`);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -93,7 +94,7 @@ export class TokensService implements OnModuleInit {
 
   /** SHA-256 (hex): what the database keeps of a refresh or one-time token. */
   hashToken(token: string): string {
-    return createHash('sha256').update(token).digest('hex');
+    return sha256Hex(token);
   }
 
   sameHash(a: string | null, b: string): boolean {

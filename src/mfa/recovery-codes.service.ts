@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import { RecoveryCode } from './entities/recovery-code.entity.js';
+import { sha256Hex } from '../common/crypto/sha256.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 /** No 0/o, 1/l/i: a code copied from paper is typed right. 31 letters, 10 of them: ~50 random bits a code. */
@@ -13,7 +14,7 @@ export function normalizeRecoveryCode(code: string): string {
   return code.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-const hashOf = (code: string) => createHash('sha256').update(normalizeRecoveryCode(code)).digest('hex');
+const hashOf = (code: string) => sha256Hex(normalizeRecoveryCode(code));
 
 function newCode(): string {
   const chars = Array.from({ length: LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiException } from '../common/errors/api.exception.js';
 import type { WebAuthnChallengePurpose } from './entities/webauthn-challenge.entity.js';
 import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
+import { sha256Hex } from '../common/crypto/sha256.js';
 
 /** How long a browser has to complete a ceremony. */
 export const CHALLENGE_TTL_SECONDS = 300;
@@ -15,7 +16,7 @@ export interface IssuedChallenge {
   text: string;
 }
 
-const hashOf = (challenge: string) => createHash('sha256').update(challenge).digest('hex');
+const hashOf = (challenge: string) => sha256Hex(challenge);
 
 /**
  * The challenges of passkey ceremonies, kept server-side as hashes. Spending is one conditional
