@@ -33,6 +33,7 @@ describe('auth (e2e)', () => {
         user: {
           id: expect.stringMatching(/^[0-9a-f-]{36}$/),
           email: 'grace.hopper@example.com',
+          username: null,
           name: 'Grace',
           roles: ['user'],
           emailVerified: false,
@@ -142,7 +143,7 @@ describe('auth (e2e)', () => {
         statusCode: 401,
         error: 'Unauthorized',
         code: 'invalid_credentials',
-        message: 'Invalid email or password',
+        message: 'Invalid email, username or password',
       });
       expect(unknown.body).toEqual(wrong.body);
     });
@@ -177,7 +178,7 @@ describe('auth (e2e)', () => {
       spy.mockRestore();
 
       expect(response.status).toBe(401);
-      expect(response.body).toMatchObject({ code: 'invalid_credentials', message: 'Invalid email or password' });
+      expect(response.body).toMatchObject({ code: 'invalid_credentials', message: 'Invalid email, username or password' });
     });
 
     it.each([

@@ -107,7 +107,7 @@ describe('error answers a client can tell apart (e2e)', () => {
         statusCode: 401,
         error: 'Unauthorized',
         code: 'invalid_credentials',
-        message: 'Invalid email or password',
+        message: 'Invalid email, username or password',
       });
       expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
     });

@@ -80,7 +80,7 @@ export class AccountMailer {
     });
   }
 
-  emailChanged(to: string, newEmail: string): void {
+  emailChanged(to: string | null, newEmail: string): void {
     this.notices.sendNotice(to, 'Your email address was changed', [
       `The email address of your account was changed to ${newEmail}.`,
       'If you did not do this, contact us at once.',
@@ -88,7 +88,7 @@ export class AccountMailer {
   }
 
   /** After a password change or reset: the account address hears of it, with when and from where. */
-  passwordChanged(to: string, client: ClientInfo, how: 'changed' | 'reset' = 'changed', at = new Date()): void {
+  passwordChanged(to: string | null, client: ClientInfo, how: 'changed' | 'reset' = 'changed', at = new Date()): void {
     const what = how === 'reset' ? 'was reset with a link mailed to this address' : 'was changed';
     this.notices.send(to, 'Your password was changed', `The password of your account ${what}`, client, at);
   }

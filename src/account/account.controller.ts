@@ -24,7 +24,7 @@ import { TokenResponseDto } from '../auth/dto/token-response.dto.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
-import { UsersService } from '../users/users.service.js';
+import { ProfileService } from './profile.service.js';
 import { AccountService } from './account.service.js';
 import { AcceptedResponseDto } from './dto/accepted-response.dto.js';
 import { ChangeEmailDto } from './dto/change-email.dto.js';
@@ -54,7 +54,7 @@ export class AccountController {
     private readonly passwordRecovery: PasswordRecoveryService,
     private readonly emailChange: EmailChangeService,
     private readonly account: AccountService,
-    private readonly users: UsersService,
+    private readonly profile: ProfileService,
     private readonly cookies: RefreshCookieService,
   ) {}
 
@@ -153,10 +153,15 @@ export class AccountController {
   }
 
   @Patch('users/me')
-  @ApiOperation({ summary: "Change the caller's name" })
+  @ApiOperation({ summary: "Change the caller's name or username (the old username is free at once)" })
   @ApiOkResponse({ type: UserResponseDto })
-  async updateProfile(@CurrentUser() auth: AuthUser, @Body() body: UpdateProfileDto): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.setName(auth.user.id, body.name));
+  @ApiErrors('username_taken', 'username_required', 'bad_request')
+  async updateProfile(
+    @CurrentUser() auth: AuthUser,
+    @Body() body: UpdateProfileDto,
+    @Client() client: ClientInfo,
+  ): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.profile.update(auth.user.id, body, client));
   }
 
   @RateLimit('verify')

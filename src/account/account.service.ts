@@ -33,7 +33,7 @@ export class AccountService {
     const user = await this.confirmation.confirm(auth.user.id, currentPassword);
     if (newPassword === currentPassword)
       throw new ApiException('password_policy', 'The new password must differ from the current one');
-    this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
+    this.passwords.assertAcceptable(newPassword, user, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
     const email = await this.dataSource.transaction(async (manager) => {
       // A reset or another change that won the race makes this one a conflict, not a silent overwrite.

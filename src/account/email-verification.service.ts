@@ -21,12 +21,19 @@ export class EmailVerificationService {
 
   /** Issues a verification token inside the caller's transaction; returns the mailing, to run once it commits. */
   async prepare(manager: EntityManager, user: Pick<RequestUser, 'id' | 'email'>): Promise<() => void> {
+    const { email } = user;
+    if (email === null) return () => undefined;
     const token = await this.oneTimeTokens.issue(manager, user, 'verify_email');
-    return () => this.mailer.verifyEmail(user.email, token);
+    return () => this.mailer.verifyEmail(email, token);
   }
 
   async request(user: RequestUser, client: ClientInfo): Promise<void> {
     if (user.emailVerifiedAt) throw new ApiException('already_verified', 'Your email address is already verified');
+    if (user.email === null)
+      throw new ApiException(
+        'email_missing',
+        'This account has no email address: add one (POST /api/v1/auth/email/change) first',
+      );
     const send = await this.dataSource.transaction(async (manager) => {
       await this.audit.record(manager, { type: 'email_verification_requested', userId: user.id, client });
       return this.prepare(manager, user);

@@ -13,7 +13,7 @@ export const CHANGED = 'The account changed while your request was being checked
 
 /**
  * Checks the current password asked again before a sensitive change. Each check counts against the
- * same per-account lockout as login (keyed, like login, by the normalised email), so a stolen session
+ * same per-account lockout as login (keyed, like login, by the account), so a stolen session
  * cannot guess the password faster here than at the login form.
  */
 @Injectable()
@@ -29,7 +29,7 @@ export class PasswordConfirmationService {
   async confirm(userId: string, password: string): Promise<User> {
     const user = await this.users.findByIdWithPassword(userId);
     if (!user) throw new ApiException('session_ended', SESSION_ENDED);
-    await this.lockout.attempt(user.email, async () => {
+    await this.lockout.attempt({ userId: user.id }, async () => {
       if (!(await this.passwords.verify(password, user.passwordHash)))
         throw new ApiException('password_incorrect', 'Password is incorrect');
     });

@@ -40,11 +40,11 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
   async forgot(email: string, client: ClientInfo): Promise<void> {
     const answerAt = Date.now() + FORGOT_ANSWER_MS;
     const user = await this.users.findByEmail(email);
-    if (user && !user.disabledAt) this.startResetLink(user, client);
+    if (user?.email && !user.disabledAt) this.startResetLink({ ...user, email: user.email }, client);
     await sleep(Math.max(0, answerAt - Date.now()));
   }
 
-  private startResetLink(user: User, client: ClientInfo): void {
+  private startResetLink(user: User & { email: string }, client: ClientInfo): void {
     const work = this.sendResetLink(user, client)
       .catch((error: unknown) =>
         this.logger.error(`Could not issue a password reset link: ${error instanceof Error ? error.message : String(error)}`),
@@ -67,7 +67,7 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
     }
     // The new password may equal the current one: the link proves the inbox, not the password, and
     // comparing them would let whoever holds a link test guesses of the current password unseen.
-    this.passwords.assertAcceptable(newPassword, user.email, 'newPassword');
+    this.passwords.assertAcceptable(newPassword, user, 'newPassword');
     const newHash = await this.passwords.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
       // The user row before the token rows, the lock order of every flow that spends links.
@@ -104,7 +104,7 @@ export class PasswordRecoveryService implements BeforeApplicationShutdown {
     return this.mailer.resetPasswordLink(token);
   }
 
-  private async sendResetLink(user: User, client: ClientInfo): Promise<void> {
+  private async sendResetLink(user: User & { email: string }, client: ClientInfo): Promise<void> {
     const token = await this.dataSource.transaction(async (manager) => {
       await this.audit.record(manager, { type: 'password_reset_requested', userId: user.id, client });
       return this.oneTimeTokens.issue(manager, user, 'reset_password');

@@ -10,6 +10,7 @@ import { SessionsService } from '../auth/sessions.service.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
+import { ApiException } from '../common/errors/api.exception.js';
 import type { RegistrationPendingDto } from './dto/registration-response.dto.js';
 import { EmailVerificationService } from './email-verification.service.js';
 
@@ -26,11 +27,21 @@ export class RegistrationService {
   ) {}
 
   /** Creates the account and mails a verification link; a session starts at once unless verification is required. */
-  async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<TokenResponseDto | RegistrationPendingDto> {
-    this.passwords.assertAcceptable(password, email);
+  async register(
+    { email, username, password, name }: RegisterDto,
+    client: ClientInfo,
+  ): Promise<TokenResponseDto | RegistrationPendingDto> {
+    if (this.config.requireEmail && email === undefined)
+      throw new ApiException('validation_failed', ['email is required: this service needs an email address for every account']);
+    this.passwords.assertAcceptable(password, { email, username });
     const passwordHash = await this.passwords.hash(password);
     const { user, tokens, sendVerification } = await this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create(manager, { email, passwordHash, name: name ?? null });
+      const user = await this.users.create(manager, {
+        email: email ?? null,
+        username: username ?? null,
+        passwordHash,
+        name: name ?? null,
+      });
       await this.audit.record(manager, { type: 'register', userId: user.id, client });
       const sendVerification = await this.emailVerification.prepare(manager, user);
       const tokens = this.config.requireEmailVerification ? null : await this.sessions.start(manager, user, client, ['pwd']);

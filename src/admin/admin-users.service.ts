@@ -45,7 +45,7 @@ export class AdminUsersService {
 
   /** Creates an account with the admin role (the command line's way to make the first admin, or another). */
   async createAdmin({ email, password, name }: NewAdmin, actor: Actor): Promise<User> {
-    this.passwords.assertAcceptable(password, email);
+    this.passwords.assertAcceptable(password, { email });
     const passwordHash = await this.passwords.hash(password);
     return this.dataSource.transaction(async (manager) => {
       const user = await this.users.create(manager, { email, passwordHash, name: name ?? null, roles: [Role.User, Role.Admin] });

@@ -7,7 +7,7 @@ import {
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
 } from 'typeorm';
-import { maskEmail } from '../common/logging/mask.js';
+import { maskIdentifier } from '../common/logging/mask.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { AuditEvent, type AuditEventType } from './entities/audit-event.entity.js';
 
@@ -16,8 +16,11 @@ export interface AuditRecord {
   userId: string | null;
   client?: ClientInfo;
   detail?: AuditEvent['detail'];
-  /** The address the event is about (a failed login's, known account or not): logged masked, never stored. */
-  email?: string;
+  /**
+   * The email or username the event is about (a failed login's, known account or not): logged
+   * masked (as `email` or `username`), never stored.
+   */
+  identifier?: string;
 }
 
 /** Signs of an attack: at warn level, the rest at info. */
@@ -38,14 +41,14 @@ export class AuditService implements EntitySubscriberInterface {
     dataSource.subscribers.push(this);
   }
 
-  async record(manager: EntityManager, { type, userId, client, detail = {}, email }: AuditRecord): Promise<void> {
+  async record(manager: EntityManager, { type, userId, client, detail = {}, identifier }: AuditRecord): Promise<void> {
     await manager.insert(AuditEvent, { type, userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, detail });
     const line = {
       msg: `security event: ${type}`,
       event: type,
       userId,
       ip: client?.ip,
-      email: email ? maskEmail(email) : undefined,
+      ...(identifier && { [identifier.includes('@') ? 'email' : 'username']: maskIdentifier(identifier) }),
       detail,
     };
     const write = () => (WARNINGS.has(type) ? this.logger.warn(line) : this.logger.log(line));

@@ -45,7 +45,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       return;
     }
     try {
-      this.passwords.assertAcceptable(admin.password, admin.email, 'ADMIN_PASSWORD');
+      this.passwords.assertAcceptable(admin.password, { email: admin.email }, 'ADMIN_PASSWORD');
     } catch {
       throw new Error('Invalid configuration:\n  - ADMIN_PASSWORD is too common, or equals ADMIN_EMAIL or its name part');
     }

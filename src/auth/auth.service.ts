@@ -6,7 +6,7 @@ import { ApiException } from '../common/errors/api.exception.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import type { User } from '../users/entities/user.entity.js';
-import { UsersService } from '../users/users.service.js';
+import { UsersService, type LoginIdentifier } from '../users/users.service.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import { MfaChallengeResponseDto } from './dto/mfa-challenge-response.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
@@ -15,7 +15,7 @@ import { spendOneTimeTokens } from './one-time-tokens.service.js';
 import { PasswordService } from './password.service.js';
 import { SessionsService } from './sessions.service.js';
 
-export const INVALID_CREDENTIALS = 'Invalid email or password';
+export const INVALID_CREDENTIALS = 'Invalid email, username or password';
 
 /** Password login: the check behind the local strategy, and the session it opens. */
 @Injectable()
@@ -31,32 +31,39 @@ export class AuthService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
+  /** The account a login names, with its password hash; null when none does. */
+  findAccount(identifier: LoginIdentifier): Promise<User | null> {
+    return this.users.findForLogin(identifier);
+  }
+
   /**
-   * One answer for an unknown email and a wrong password, after the same amount of work. Only a
-   * caller who knows the password learns that the account is disabled or unverified.
+   * One answer for an unknown email or username and a wrong password, after the same amount of work
+   * (an account without a password is refused the same way). Only a caller who knows the password
+   * learns that the account is disabled or unverified.
    */
-  async checkCredentials(email: string, password: string, client: ClientInfo): Promise<User> {
-    const user = await this.users.findByEmailWithPassword(email);
+  async checkCredentials(user: User | null, identifier: LoginIdentifier, password: string, client: ClientInfo): Promise<User> {
+    const named = 'email' in identifier ? identifier.email : identifier.username;
     const valid = await this.passwords.verify(password, user?.passwordHash);
     if (!user || !valid) {
       this.metrics.countLogin(user ? 'wrong_password' : 'unknown_account');
-      await this.recordFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', client, email);
+      const reason = user ? 'wrong_password' : 'email' in identifier ? 'unknown_email' : 'unknown_username';
+      await this.recordFailure(user?.id ?? null, reason, client, named);
       throw new ApiException('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (user.disabledAt) {
       this.metrics.countLogin('disabled');
-      await this.recordFailure(user.id, 'account_disabled', client, email);
+      await this.recordFailure(user.id, 'account_disabled', client, named);
       throw new ApiException('account_disabled', 'This account is disabled');
     }
     if (this.config.requireEmailVerification && !user.emailVerifiedAt) {
       this.metrics.countLogin('unverified');
-      await this.recordFailure(user.id, 'email_not_verified', client, email);
+      await this.recordFailure(user.id, 'email_not_verified', client, named);
       throw new ApiException(
         'email_not_verified',
         'Verify your email address before logging in: follow the link in the mail we sent you',
       );
     }
-    if (this.passwords.needsRehash(user.passwordHash)) {
+    if (user.passwordHash && this.passwords.needsRehash(user.passwordHash)) {
       // BCRYPT_COST was raised: the password is at hand, so bring its hash up to the new cost
       // (only if no reset or change replaced the hash meanwhile).
       const upgraded = await this.passwords.hash(password);
@@ -86,7 +93,7 @@ export class AuthService {
     return answer;
   }
 
-  private recordFailure(userId: string | null, reason: string, client: ClientInfo, email: string): Promise<void> {
-    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, email, detail: { reason } });
+  private recordFailure(userId: string | null, reason: string, client: ClientInfo, identifier: string): Promise<void> {
+    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, identifier, detail: { reason } });
   }
 }

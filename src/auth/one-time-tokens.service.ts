@@ -38,7 +38,7 @@ export class OneTimeTokensService {
 
   async issue(
     manager: EntityManager,
-    user: { id: string; email: string },
+    user: { id: string; email: string | null },
     purpose: OneTimeTokenPurpose,
     newEmail: string | null = null,
   ): Promise<string> {

@@ -68,6 +68,11 @@ describe(PasswordService.name, () => {
     run.mockRestore();
   });
 
+  it('should accept a password beside a username it does not hold, and an account with neither email nor username', () => {
+    expect(() => passwords.assertAcceptable('pass1425', { username: 'Romel' })).not.toThrow();
+    expect(() => passwords.assertAcceptable('pass1425', {})).not.toThrow();
+  });
+
   it('should tell when a hash was made at a lower cost than configured', async () => {
     expect(passwords.needsRehash(bcrypt.hashSync('x', 4))).toBe(true);
     expect(passwords.needsRehash(await passwords.hash('x'))).toBe(false);
@@ -77,10 +82,14 @@ describe(PasswordService.name, () => {
     ['password1', 'ada@example.com', /too common/],
     ['ada.lovelace', 'ada.lovelace@example.com', /must not be your email address/],
     ['Ada.Lovelace@Example.com', 'ada.lovelace@example.com', /must not be your email address/],
-  ])('should refuse %j for %s', (password, email, message) => {
-    expect(() => passwords.assertAcceptable(password, email)).toThrow();
+    ['romel', 'Romel', /must not be or contain your username/],
+    ['my name is ROMEL!', 'Romel', /must not be or contain your username/],
+    ['ｒｏｍｅｌ 1425 rocks', 'Romel', /must not be or contain your username/],
+  ])('should refuse %j for %s', (password, name, message) => {
+    const account = name.includes('@') ? { email: name } : { username: name };
+    expect(() => passwords.assertAcceptable(password, account)).toThrow();
     try {
-      passwords.assertAcceptable(password, email);
+      passwords.assertAcceptable(password, account);
     } catch (error) {
       expect(JSON.stringify((error as { getResponse(): unknown }).getResponse())).toMatch(message);
     }

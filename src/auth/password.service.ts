@@ -3,6 +3,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { Piscina } from 'piscina';
+import { usernameKey } from '../common/validation/username.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -50,16 +51,19 @@ export class PasswordService implements OnApplicationShutdown {
 
   /**
    * The policy beyond length (NIST SP 800-63B: no composition rules): not a common password, not the
-   * email or its part before the @. Each refusal says why.
+   * email or its part before the @, not the username nor a password that holds it. Each refusal says why.
    */
-  assertAcceptable(password: string, email: string, field = 'password'): void {
+  assertAcceptable(password: string, account: { email?: string | null; username?: string | null }, field = 'password'): void {
     const lowered = password.toLowerCase();
     if (COMMON_PASSWORDS.has(lowered)) {
       throw new ApiException('password_policy', [`${field} is too common: it is on a list of the most used passwords`]);
     }
-    const localPart = email.slice(0, email.lastIndexOf('@'));
-    if (lowered === email.toLowerCase() || lowered === localPart.toLowerCase()) {
+    const { email, username } = account;
+    if (email && (lowered === email.toLowerCase() || lowered === email.slice(0, email.lastIndexOf('@')).toLowerCase())) {
       throw new ApiException('password_policy', [`${field} must not be your email address or its name part`]);
+    }
+    if (username && lowered.normalize('NFKC').includes(usernameKey(username))) {
+      throw new ApiException('password_policy', [`${field} must not be or contain your username`]);
     }
   }
 
@@ -73,8 +77,9 @@ export class PasswordService implements OnApplicationShutdown {
   }
 
   /** Without a stored hash (unknown email) it still spends one full check, so timing tells nothing. */
-  async verify(password: string, hash: string | undefined): Promise<boolean> {
+  /** No hash (an unknown account, or one without a password) never matches, after the same work as a real one. */
+  async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const matches = (await this.pool.run({ password, hash: hash ?? this.dummyHash }, { name: 'compare' })) as boolean;
-    return hash !== undefined && matches;
+    return typeof hash === 'string' && matches;
   }
 }

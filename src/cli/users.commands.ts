@@ -13,6 +13,7 @@ import { UsersService } from '../users/users.service.js';
 import { CliError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
 import { readSecret } from './prompt.js';
+import { accountLabel } from '../common/request/account-label.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -21,7 +22,7 @@ async function validated<T>(dto: new () => T, value: object): Promise<T> {
   return (await createValidationPipe().transform(value, { type: 'body', metatype: dto })) as T;
 }
 
-/** The user named by `ref`: an id, or an email written as the API takes it (trimmed, any case). */
+/** The user named by `ref`: an id, an email written as the API takes it (trimmed, any case), or a username (any case). */
 async function findUser({ app }: CommandContext, ref: string): Promise<User> {
   const users = app.get(UsersService);
   if (UUID.test(ref)) {
@@ -31,6 +32,11 @@ async function findUser({ app }: CommandContext, ref: string): Promise<User> {
       if (error instanceof NotFoundException) throw new CliError(`no user with id ${ref}`);
       throw error;
     }
+  }
+  if (!ref.includes('@')) {
+    const user = await users.findByUsername(ref);
+    if (!user) throw new CliError(`no user with username ${ref}`);
+    return user;
   }
   const { email } = await validated(ForgotPasswordDto, { email: ref });
   const user = await users.findByEmail(email);
@@ -56,8 +62,11 @@ export const userCommands: Command[] = [
       // The email and name first, with a stand-in password: a mistyped address fails before the password is asked for.
       await validated(RegisterDto, { ...fields, password: 'a stand-in password' });
       const input = await validated(RegisterDto, { ...fields, password: await readSecret('Password', stdin) });
-      const user = await app.get(AdminUsersService).createAdmin(input, operator);
-      print(`created admin ${user.email} (${user.id})`);
+      const { password, name: given } = input;
+      const user = await app
+        .get(AdminUsersService)
+        .createAdmin({ email: input.email ?? fields.email, password, name: given }, operator);
+      print(`created admin ${accountLabel(user)} (${user.id})`);
     },
   },
   {
@@ -89,7 +98,7 @@ export const userCommands: Command[] = [
           'REDIS_URL is not set: each instance keeps its login lockouts in its own memory, which this separate process ' +
             'cannot reach. Nothing was cleared; the lockout ends by itself (within LOCKOUT_MAX), or restart the instances',
         );
-      const { store, cleared } = await app.get(LoginLockoutService).unlock(user.email);
+      const { store, cleared } = await app.get(LoginLockoutService).unlock({ userId: user.id });
       if (store !== 'redis') throw new CliError('Redis did not answer (see REDIS_URL): nothing was cleared');
       await app.get(DataSource).transaction((manager) =>
         app.get(AuditService).record(manager, {
@@ -98,7 +107,11 @@ export const userCommands: Command[] = [
           detail: { hadFailedAttempts: cleared, ...operator },
         }),
       );
-      print(cleared ? `unlocked ${user.email}` : `${user.email} had no failed login attempts on record: nothing to clear`);
+      print(
+        cleared
+          ? `unlocked ${accountLabel(user)}`
+          : `${accountLabel(user)} had no failed login attempts on record: nothing to clear`,
+      );
     },
   },
   {
@@ -111,7 +124,7 @@ export const userCommands: Command[] = [
     async run(context) {
       const user = await findUser(context, context.args.operands[0]);
       const ended = await context.app.get(AdminUsersService).endSessions(user.id, context.operator);
-      context.print(`ended ${ended} session(s) of ${user.email}`);
+      context.print(`ended ${ended} session(s) of ${accountLabel(user)}`);
     },
   },
   {
@@ -123,9 +136,9 @@ export const userCommands: Command[] = [
     args: { operands: ['email-or-id'] },
     async run(context) {
       const user = await findUser(context, context.args.operands[0]);
-      if (user.disabledAt) return context.print(`${user.email} is already disabled`);
+      if (user.disabledAt) return context.print(`${accountLabel(user)} is already disabled`);
       await context.app.get(AdminUsersService).update(user.id, { disabled: true }, context.operator);
-      context.print(`disabled ${user.email}`);
+      context.print(`disabled ${accountLabel(user)}`);
     },
   },
   {
@@ -137,9 +150,9 @@ export const userCommands: Command[] = [
     args: { operands: ['email-or-id'] },
     async run(context) {
       const user = await findUser(context, context.args.operands[0]);
-      if (!user.disabledAt) return context.print(`${user.email} is not disabled`);
+      if (!user.disabledAt) return context.print(`${accountLabel(user)} is not disabled`);
       await context.app.get(AdminUsersService).update(user.id, { disabled: false }, context.operator);
-      context.print(`enabled ${user.email}`);
+      context.print(`enabled ${accountLabel(user)}`);
     },
   },
 ];

@@ -105,6 +105,9 @@ class AuthEnv {
   @IsIn(['true', 'false'], { message: 'REQUIRE_EMAIL_VERIFICATION must be true or false' })
   REQUIRE_EMAIL_VERIFICATION: string = 'false';
 
+  @IsIn(['true', 'false'], { message: 'REQUIRE_EMAIL must be true or false' })
+  REQUIRE_EMAIL: string = 'false';
+
   @Transform(toSeconds)
   @IsInt({ message: 'EMAIL_VERIFY_TTL must be a duration such as 24h' })
   @Min(60)
@@ -168,6 +171,8 @@ export const authConfig = registerAs('auth', () => {
     /** Seconds a session-and-user check is remembered (local writes forget it at once). */
     identityCacheTtl: env.AUTH_CACHE_TTL,
     requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION === 'true',
+    /** Every account needs an email address (always, when it must be verified). */
+    requireEmail: env.REQUIRE_EMAIL === 'true' || env.REQUIRE_EMAIL_VERIFICATION === 'true',
     /** Lifetimes of the one-time tokens mailed to users, in seconds. */
     oneTimeTokenTtl: {
       verify_email: env.EMAIL_VERIFY_TTL,

@@ -24,6 +24,7 @@ import { RecoveryCode } from '../mfa/entities/recovery-code.entity.js';
 import { TotpFactor } from '../mfa/entities/totp-factor.entity.js';
 import { Passkey } from '../passkeys/entities/passkey.entity.js';
 import { WebAuthnChallenge } from '../passkeys/entities/webauthn-challenge.entity.js';
+import { Usernames1764800000000 } from './migrations/1764800000000-Usernames.js';
 import { Passkeys1764700000002 } from './migrations/1764700000002-Passkeys.js';
 
 /** Bounded so a dead database fails a request quickly instead of hanging it. */
@@ -69,6 +70,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SessionAmr1764700000000,
       SecondFactors1764700000001,
       Passkeys1764700000002,
+      Usernames1764800000000,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -24,8 +24,11 @@ export class SecurityNotices {
     @Inject(mailConfig.KEY) private readonly config: MailConfig,
   ) {}
 
-  /** `change` is a sentence without its end: "The password of your account was changed". */
-  send(to: string, subject: string, change: string, client: ClientInfo, at = new Date()): void {
+  /**
+   * `change` is a sentence without its end: "The password of your account was changed". An account
+   * without an email address (`to` null) is told nothing: there is nowhere to send it.
+   */
+  send(to: string | null, subject: string, change: string, client: ClientInfo, at = new Date()): void {
     this.sendNotice(to, subject, [
       `${change} on ${at.toUTCString()}, from ${describeClient(client)}.`,
       `If this wasn't you, choose a new password at once with "Forgot password" at ${this.config.appUrl} (that ends every session), and contact us.`,
@@ -33,7 +36,8 @@ export class SecurityNotices {
   }
 
   /** A mail without a link to follow or a secret in it, one paragraph per line. */
-  sendNotice(to: string, subject: string, paragraphs: string[]): void {
+  sendNotice(to: string | null, subject: string, paragraphs: string[]): void {
+    if (to === null) return;
     const text = paragraphs.join('\n\n');
     const html = paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`).join('\n');
     this.mail.send({ to, subject, text, html });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { TokenResponseDto } from '../auth/dto/token-response.dto.js';
@@ -18,6 +18,7 @@ import { MfaNotices } from './mfa-notices.js';
 import { CODE_REPLAYED, CODE_WRONG, MfaService, type CodeMethod } from './mfa.service.js';
 import { RecoveryCodesService } from './recovery-codes.service.js';
 import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
+import { sha256Hex } from '../common/crypto/sha256.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 /** Wrong codes one mfaToken takes before it dies (each also counts toward the account's lockout). */
@@ -25,7 +26,8 @@ export const CHALLENGE_MAX_ATTEMPTS = 5;
 const MFA_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const TOKEN_INVALID = 'This sign-in has expired or was already used: log in again';
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+/** What a challenge remembers of the password it followed: a change or reset kills it. (No password: a provider sign-in.) */
+const passwordDigest = (user: { passwordHash: string | null }) => sha256Hex(user.passwordHash ?? '');
 
 type Outcome =
   | { kind: 'dead' }
@@ -69,9 +71,9 @@ export class LoginChallengesService implements SecondStepHandler {
     const mfaToken = randomBytes(32).toString('base64url');
     await manager.insert(LoginChallenge, {
       userId: user.id,
-      tokenHash: sha256(mfaToken),
+      tokenHash: sha256Hex(mfaToken),
       cookieMode,
-      passwordDigest: sha256(user.passwordHash),
+      passwordDigest: passwordDigest(user),
       expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS),
     });
     return { mfaToken, methods: ['totp', 'recovery_code'] };
@@ -86,7 +88,7 @@ export class LoginChallengesService implements SecondStepHandler {
     if (!found || !usable(found, cookieMode)) throw new ApiException('mfa_token_invalid', TOKEN_INVALID);
     const user = await this.users.findByIdWithPassword(found.userId);
     if (!user) throw new ApiException('mfa_token_invalid', TOKEN_INVALID);
-    return this.lockout.attempt(user.email, async () => {
+    return this.lockout.attempt({ userId: user.id }, async () => {
       const outcome = await this.dataSource.transaction((manager) => this.spend(manager, found.id, code, client, cookieMode));
       switch (outcome.kind) {
         case 'dead':
@@ -96,7 +98,7 @@ export class LoginChallengesService implements SecondStepHandler {
             type: 'login_failure',
             userId: outcome.userId,
             client,
-            email: user.email,
+            identifier: user.email ?? user.username ?? undefined,
             detail: { reason: 'wrong_code' },
           });
           throw new ApiException('mfa_code_invalid', outcome.replayed ? CODE_REPLAYED : CODE_WRONG);
@@ -124,7 +126,7 @@ export class LoginChallengesService implements SecondStepHandler {
     const challenge = await manager.findOneBy(LoginChallenge, { id });
     const user = challenge && (await this.users.lockByIdWithPassword(manager, challenge.userId));
     const locked = await manager.findOne(LoginChallenge, { where: { id }, lock: { mode: 'pessimistic_write' } });
-    if (!user || !locked || !usable(locked, cookieMode) || user.disabledAt || sha256(user.passwordHash) !== locked.passwordDigest)
+    if (!user || !locked || !usable(locked, cookieMode) || user.disabledAt || passwordDigest(user) !== locked.passwordDigest)
       return { kind: 'dead' };
     const { method, replayed } = await this.mfa.checkCode(manager, user.id, code);
     if (!method) {
@@ -146,7 +148,7 @@ export class LoginChallengesService implements SecondStepHandler {
 
   private find(manager: EntityManager, mfaToken: string): Promise<LoginChallenge | null> {
     if (!MFA_TOKEN.test(mfaToken)) return Promise.resolve(null);
-    return manager.findOneBy(LoginChallenge, { tokenHash: sha256(mfaToken) });
+    return manager.findOneBy(LoginChallenge, { tokenHash: sha256Hex(mfaToken) });
   }
 }
 

@@ -7,7 +7,7 @@ import { SecurityNotices } from '../mail/security-notices.js';
 export class MfaNotices {
   constructor(private readonly notices: SecurityNotices) {}
 
-  totpEnabled(to: string, client: ClientInfo): void {
+  totpEnabled(to: string | null, client: ClientInfo): void {
     this.notices.send(
       to,
       'Two-step verification is on',
@@ -16,7 +16,7 @@ export class MfaNotices {
     );
   }
 
-  totpDisabled(to: string, client: ClientInfo): void {
+  totpDisabled(to: string | null, client: ClientInfo): void {
     this.notices.send(
       to,
       'Two-step verification is off',
@@ -25,7 +25,7 @@ export class MfaNotices {
     );
   }
 
-  recoveryCodesRegenerated(to: string, client: ClientInfo): void {
+  recoveryCodesRegenerated(to: string | null, client: ClientInfo): void {
     this.notices.send(
       to,
       'New recovery codes',
@@ -34,7 +34,7 @@ export class MfaNotices {
     );
   }
 
-  recoveryCodeUsed(to: string, left: number, client: ClientInfo): void {
+  recoveryCodeUsed(to: string | null, left: number, client: ClientInfo): void {
     const remaining = left === 0 ? 'none is left: make new ones' : `${left} ${left === 1 ? 'is' : 'are'} left`;
     this.notices.send(
       to,
@@ -45,7 +45,7 @@ export class MfaNotices {
   }
 
   /** Not from where: the client is the administrator's. */
-  clearedByAdmin(to: string, at = new Date()): void {
+  clearedByAdmin(to: string | null, at = new Date()): void {
     this.notices.sendNotice(to, 'Two-step verification was reset', [
       `An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys) and ended its sessions on ${at.toUTCString()}.`,
       'Sign in with your password, then set up two-step verification again. If you did not ask for this, contact us.',

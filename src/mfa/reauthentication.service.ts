@@ -13,7 +13,7 @@ const SESSION_ENDED = 'Session has ended';
 
 /**
  * A change to how the account signs in, made once the password is asked again. The check counts
- * against the login's per-account lockout (keyed by the email, as login is), and so does any refusal
+ * against the login's per-account lockout (keyed by the account, as login is), and so does any refusal
  * of the work that follows (a wrong code): a stolen session guesses no faster here than at login.
  */
 @Injectable()
@@ -34,7 +34,7 @@ export class ReauthenticationService {
   async run<T>(auth: AuthUser, password: string, work: (manager: EntityManager, user: User) => Promise<T>): Promise<T> {
     const user = await this.users.findByIdWithPassword(auth.user.id);
     if (!user) throw new ApiException('session_ended', SESSION_ENDED);
-    return this.lockout.attempt(user.email, async () => {
+    return this.lockout.attempt({ userId: user.id }, async () => {
       if (!(await this.passwords.verify(password, user.passwordHash)))
         throw new ApiException('password_incorrect', 'Password is incorrect');
       return this.dataSource.transaction(async (manager) => {
@@ -52,7 +52,7 @@ export class ReauthenticationService {
    * stolen session cannot guess a pending app's codes without end.
    */
   counted<T>(auth: AuthUser, work: (manager: EntityManager, user: User) => Promise<T>): Promise<T> {
-    return this.lockout.attempt(auth.user.email, () =>
+    return this.lockout.attempt({ userId: auth.user.id }, () =>
       this.dataSource.transaction(async (manager) => work(manager, await this.hold(manager, auth))),
     );
   }

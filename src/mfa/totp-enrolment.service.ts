@@ -13,6 +13,7 @@ import { ReauthenticationService } from './reauthentication.service.js';
 import { RecoveryCodesService } from './recovery-codes.service.js';
 import { TotpFactorsService } from './totp-factors.service.js';
 import { newTotpSecret, otpauthUrl } from './totp.js';
+import { accountLabel } from '../common/request/account-label.js';
 
 export interface TotpSetup {
   secret: string;
@@ -46,7 +47,7 @@ export class TotpEnrolmentService {
     const email = await this.reauthentication.run(auth, password, async (manager, user) => {
       if (await this.totp.isConfirmed(manager, user.id)) throw new ApiException('mfa_already_enabled', ALREADY_ENABLED);
       await this.totp.savePending(manager, user.id, secret);
-      return user.email;
+      return accountLabel(user);
     });
     const url = otpauthUrl(this.config.issuer, email, secret);
     const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });

@@ -43,9 +43,9 @@ export class OwnerConfirmationService {
       // Checked before the lockout counts: no attempt to spend on an account that has no code at all.
       if (!(await this.mfa.isEnabled(userId)))
         throw new ApiException('mfa_not_enabled', 'This account has no authenticator app: confirm with your password');
-      return this.lockout.attempt(user.email, () => this.checkCode(userId, code));
+      return this.lockout.attempt({ userId: user.id }, () => this.checkCode(userId, code));
     }
-    await this.lockout.attempt(user.email, async () => {
+    await this.lockout.attempt({ userId: user.id }, async () => {
       if (!(await this.passwords.verify(password!, user.passwordHash)))
         throw new ApiException('password_incorrect', 'Password is incorrect');
     });

@@ -85,7 +85,7 @@ export class PasskeyLoginService {
       return tokens;
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      await this.recordFailure(user?.id ?? null, error.reason, client, passkey.id, user?.email, {
+      await this.recordFailure(user?.id ?? null, error.reason, client, passkey.id, user?.email ?? user?.username ?? undefined, {
         storedCounter: passkey.counter,
         counter: check.newCounter,
       });
@@ -121,7 +121,7 @@ export class PasskeyLoginService {
     reason: string,
     client: ClientInfo,
     passkeyId?: string,
-    email?: string,
+    identifier?: string,
     counters?: { storedCounter: number; counter: number },
   ): Promise<void> {
     const detail = {
@@ -131,6 +131,6 @@ export class PasskeyLoginService {
       // A counter that went back is the sign of a cloned authenticator: the log says so, with both counters.
       ...(reason === 'passkey_clone_suspected' && counters),
     };
-    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, email, detail });
+    return this.audit.record(this.dataSource.manager, { type: 'login_failure', userId, client, identifier, detail });
   }
 }

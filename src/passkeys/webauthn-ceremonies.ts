@@ -15,6 +15,7 @@ import type { AuthenticationCredentialDto, RegistrationCredentialDto } from './d
 import type { Passkey } from './entities/passkey.entity.js';
 import { CHALLENGE_TTL_SECONDS, WebAuthnChallengesService } from './webauthn-challenges.service.js';
 import { webAuthnUserId } from './webauthn-user-id.js';
+import { accountLabel } from '../common/request/account-label.js';
 
 export type RegisteredCredential = NonNullable<VerifiedRegistrationResponse['registrationInfo']>;
 
@@ -46,8 +47,8 @@ export class WebAuthnCeremonies {
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
       userID: webAuthnUserId(user.id),
-      userName: user.email,
-      userDisplayName: user.name ?? user.email,
+      userName: accountLabel(user),
+      userDisplayName: user.name ?? accountLabel(user),
       challenge: challenge.bytes,
       timeout: CHALLENGE_TTL_SECONDS * 1000,
       attestationType: 'none',

@@ -1,10 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { maskEmail } from '../common/logging/mask.js';
+import { maskIdentifier } from '../common/logging/mask.js';
 import { rateLimitConfig, type RateLimitConfig } from '../config/rate-limit.config.js';
 import { TooManyRequestsException } from '../common/errors/too-many-requests.exception.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { RedisClient } from './redis-client.provider.js';
 import { RedisFallbackService } from './redis-fallback.service.js';
+
+/**
+ * Whose attempts count: an existing account by its id, so that its email and its username share one
+ * count; an identifier that names no account by itself (trimmed and lower-cased by its DTO), so
+ * guessing at unknown names locks just as fast and tells nothing.
+ */
+export type LockoutSubject = { userId: string; identifier?: string } | { identifier: string };
+
+const keyOf = (subject: LockoutSubject): string =>
+  'userId' in subject ? `user:${subject.userId}` : `name:${subject.identifier}`;
 
 /** Most accounts tracked in memory at once; the oldest are forgotten first. */
 const MEMORY_LIMIT = 100_000;
@@ -57,8 +67,9 @@ export class LoginLockoutService {
    * its result ends the attempt: not a right password that a second step must still follow); a
    * refusal (a throw) keeps it.
    */
-  async attempt<T>(account: string, check: () => Promise<T>, settles?: (result: T) => Promise<boolean>): Promise<T> {
-    await this.reserve(account);
+  async attempt<T>(subject: LockoutSubject, check: () => Promise<T>, settles?: (result: T) => Promise<boolean>): Promise<T> {
+    const account = keyOf(subject);
+    await this.reserve(account, subject);
     const result = await check();
     if (!settles || (await settles(result))) await this.clear(account);
     return result;
@@ -69,14 +80,15 @@ export class LoginLockoutService {
    * (`redis`; every instance sees it), else only in this process's memory (`memory`), which no other
    * process can see. `cleared` tells whether there was anything to clear.
    */
-  unlock(account: string): Promise<{ store: 'redis' | 'memory'; cleared: boolean }> {
+  unlock(subject: LockoutSubject): Promise<{ store: 'redis' | 'memory'; cleared: boolean }> {
+    const account = keyOf(subject);
     return this.redis.run<{ store: 'redis' | 'memory'; cleared: boolean }>(
       async (client) => ({ store: 'redis' as const, cleared: (await client.del(this.key(account))) > 0 }),
       () => ({ store: 'memory' as const, cleared: this.memory.delete(account) }),
     );
   }
 
-  private async reserve(account: string): Promise<void> {
+  private async reserve(account: string, subject: LockoutSubject): Promise<void> {
     if (!this.config.enabled) return;
     const lockedMs = await this.redis.run(
       (client) => this.reserveInRedis(client, account),
@@ -88,7 +100,10 @@ export class LoginLockoutService {
       this.logger.warn({
         msg: 'password attempt refused: account locked',
         event: 'account_locked',
-        email: maskEmail(account),
+        ...('userId' in subject && { userId: subject.userId }),
+        ...(subject.identifier !== undefined && {
+          [subject.identifier.includes('@') ? 'email' : 'username']: maskIdentifier(subject.identifier),
+        }),
         retryAfterSeconds: seconds,
       });
       throw new TooManyRequestsException(

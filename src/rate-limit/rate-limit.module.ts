@@ -1,6 +1,7 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { usernameKey } from '../common/validation/username.js';
 import { authUserOf } from '../common/request/current-user.decorator.js';
 import { oauthConfig, type OAuthConfig } from '../config/oauth.config.js';
 import { rateLimitConfig, type Limit, type RateLimitConfig, type RateLimitRule } from '../config/rate-limit.config.js';
@@ -13,10 +14,14 @@ import { RedisModule } from './redis.module.js';
 import { RefusalRefundInterceptor } from './refusal-refund.interceptor.js';
 import { serviceClientOf } from './service-client.js';
 
-/** The account a request targets: the email in its body, or the caller. (Refreshes: see auth's RefreshLimitInterceptor.) */
+/**
+ * The account a request targets: the email in its body, else its username (whatever its case), or the
+ * caller. (Refreshes: see auth's RefreshLimitInterceptor.)
+ */
 export function targetAccount(request: FastifyRequest): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   if (typeof body?.email === 'string') return `email:${body.email.trim().toLowerCase()}`;
+  if (typeof body?.username === 'string') return `username:${usernameKey(body.username)}`;
   const userId = authUserOf(request)?.user.id;
   return userId ? `user:${userId}` : undefined;
 }

@@ -12,7 +12,7 @@ export interface UserListKey {
 
 /**
  * One page of the users list, newest first: after `after` (keyset) or `offset` rows in, optionally
- * matching `search` anywhere in email or name.
+ * matching `search` anywhere in email, username or name.
  */
 export interface UserListQuery {
   limit: number;
@@ -137,9 +137,9 @@ export class UserListService {
     return Math.round(row?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
   }
 
-  /** `ILIKE '%term%'` on email or name with `%`, `_` and `\` taken literally; the trigram indexes serve it. */
+  /** `ILIKE '%term%'` on email, username or name with `%`, `_` and `\` taken literally; the trigram indexes serve it. */
   private matching(params: unknown[], search: string): string {
     params.push(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    return `(u.email ILIKE $${params.length} OR u.name ILIKE $${params.length})`;
+    return `(u.email ILIKE $${params.length} OR u.username ILIKE $${params.length} OR u.name ILIKE $${params.length})`;
   }
 }

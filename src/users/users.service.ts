@@ -1,18 +1,27 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import { isUniqueViolation } from '../common/database/pg-errors.js';
+import { isUniqueViolation, violatedConstraint } from '../common/database/pg-errors.js';
+import { usernameKey } from '../common/validation/username.js';
 import { ApiException } from '../common/errors/api.exception.js';
 import { Role } from '../common/request/role.enum.js';
 import { User } from './entities/user.entity.js';
 import { UserEvents } from './user-events.js';
 
 export interface NewUser {
-  email: string;
-  passwordHash: string;
+  email?: string | null;
+  /** Already normalised and checked (`IsUsername`). */
+  username?: string | null;
+  /** Null for an account that no password opens (made by a provider sign-in). */
+  passwordHash: string | null;
   name?: string | null;
   roles?: Role[];
+  /** The address was proven elsewhere (a provider that vouches for it): verified from the start. */
+  emailVerified?: boolean;
 }
+
+/** How a login names its account: exactly one of the two. */
+export type LoginIdentifier = { email: string } | { username: string };
 
 /** An admin's change to an account; absent fields stay as they are. */
 export interface AccountChanges {
@@ -22,6 +31,15 @@ export interface AccountChanges {
 }
 
 const EMAIL_TAKEN = 'Email is already registered';
+const USERNAME_TAKEN = 'This username is taken: choose another';
+
+/** A duplicate email or username, told apart by the unique index it broke. */
+function duplicateOf(error: unknown): ApiException | undefined {
+  if (!isUniqueViolation(error)) return undefined;
+  return violatedConstraint(error) === 'UQ_users_username_key'
+    ? new ApiException('username_taken', USERNAME_TAKEN)
+    : new ApiException('email_taken', EMAIL_TAKEN);
+}
 
 /**
  * The one place that reads and writes the users table (raw SQL that joins it takes its columns
@@ -37,8 +55,8 @@ export class UsersService {
     private readonly events: UserEvents,
   ) {}
 
-  async getById(id: string): Promise<User> {
-    const user = await this.users.findOneBy({ id });
+  async getById(id: string, manager: EntityManager = this.dataSource.manager): Promise<User> {
+    const user = await manager.findOneBy(User, { id });
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
@@ -47,9 +65,21 @@ export class UsersService {
     return this.users.findOneBy({ email });
   }
 
+  findByUsername(username: string): Promise<User | null> {
+    return this.users.findOneBy({ usernameKey: usernameKey(username) });
+  }
+
   /** The reads of the password hash, for checking a password. */
   findByEmailWithPassword(email: string): Promise<User | null> {
     return this.withPassword(this.dataSource.manager).where('user.email = :email', { email }).getOne();
+  }
+
+  /** The account a login names, by its email or its username (whatever its case), with the password hash. */
+  findForLogin(identifier: LoginIdentifier): Promise<User | null> {
+    const query = this.withPassword(this.dataSource.manager);
+    return 'email' in identifier
+      ? query.where('user.email = :email', { email: identifier.email }).getOne()
+      : query.where('user.usernameKey = :key', { key: usernameKey(identifier.username) }).getOne();
   }
 
   findByIdWithPassword(id: string): Promise<User | null> {
@@ -76,14 +106,35 @@ export class UsersService {
     return this.withPassword(manager).where('user.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
-  /** Inserts a user; the unique index, not a prior read, decides a duplicate email (409). */
+  /** Inserts a user; the unique indexes, not a prior read, decide a duplicate email or username (409). */
   async create(manager: EntityManager, data: NewUser): Promise<User> {
+    const { emailVerified, username = null, email = null, ...rest } = data;
+    const user = manager.create(User, {
+      ...rest,
+      email,
+      username,
+      usernameKey: username === null ? null : usernameKey(username),
+      roles: data.roles ?? [Role.User],
+      emailVerifiedAt: emailVerified && email !== null ? new Date() : null,
+    });
     try {
-      return await manager.save(manager.create(User, { ...data, roles: data.roles ?? [Role.User] }));
+      return await manager.save(user);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiException('email_taken', EMAIL_TAKEN);
-      throw error;
+      throw duplicateOf(error) ?? error;
     }
+  }
+
+  /**
+   * Gives the account a new username (null: none) at once; the old one is free for anyone from this
+   * moment. 409 `username_taken` when another account has it, in any case.
+   */
+  async setUsername(manager: EntityManager, id: string, username: string | null): Promise<void> {
+    try {
+      await manager.update(User, id, { username, usernameKey: username === null ? null : usernameKey(username) });
+    } catch (error) {
+      throw duplicateOf(error) ?? error;
+    }
+    this.events.changed({ userId: id, manager });
   }
 
   /**
@@ -113,12 +164,9 @@ export class UsersService {
     this.events.changed({ userId: id, manager });
   }
 
-  async setName(id: string, name: string): Promise<User> {
-    const user = await this.getById(id);
-    user.name = name;
-    const saved = await this.users.save(user);
-    this.events.changed({ userId: id });
-    return saved;
+  async setName(manager: EntityManager, id: string, name: string): Promise<void> {
+    await manager.update(User, id, { name });
+    this.events.changed({ userId: id, manager });
   }
 
   async setPasswordHash(manager: EntityManager, id: string, passwordHash: string): Promise<void> {
@@ -142,8 +190,7 @@ export class UsersService {
       await manager.update(User, id, { email, emailVerifiedAt: new Date() });
       this.events.changed({ userId: id, manager });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiException('email_taken', EMAIL_TAKEN);
-      throw error;
+      throw duplicateOf(error) ?? error;
     }
   }
 

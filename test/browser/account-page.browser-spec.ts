@@ -142,7 +142,7 @@ describe('the account page in a real browser', () => {
       await page.keyboard.press('Tab');
       await page.keyboard.type('not the password');
       await page.keyboard.press('Enter');
-      await expect.poll(() => message(page).textContent()).toBe('Invalid email or password');
+      await expect.poll(() => message(page).textContent()).toBe('Invalid email, username or password');
       expect(await message(page).getAttribute('class')).toContain('error');
     });
   });
@@ -173,7 +173,7 @@ describe('the account page under rate limits', () => {
         await page.getByRole('button', { name: 'Log in', exact: true }).last().click();
         await expect
           .poll(() => page.locator('#message').textContent())
-          .toMatch(i < 2 ? /Invalid email or password/ : /try again in \d+ seconds/);
+          .toMatch(i < 2 ? /Invalid email, username or password/ : /try again in \d+ seconds/);
       }
       await keep(page, '6-rate-limited');
     });

@@ -12,6 +12,7 @@ export interface TokenBody {
   user: {
     id: string;
     email: string;
+    username: string | null;
     name: string | null;
     roles: string[];
     emailVerified: boolean;

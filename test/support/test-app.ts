@@ -86,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DOCS_ENABLED: undefined,
     MAIL_FROM: undefined,
     REQUIRE_EMAIL_VERIFICATION: undefined,
+    REQUIRE_EMAIL: undefined,
     // Functional tests share one client IP; the abuse tests turn the limits on.
     RATE_LIMIT: 'off',
     REDIS_URL: undefined,

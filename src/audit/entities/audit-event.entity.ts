@@ -35,6 +35,7 @@ export const AUDIT_EVENT_TYPES = [
   'passkey_renamed',
   'passkey_removed',
   'sessions_viewed_by_admin',
+  'username_changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

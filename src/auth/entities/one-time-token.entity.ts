@@ -27,9 +27,12 @@ export class OneTimeToken {
   @Column({ name: 'token_hash', type: 'char', length: 64 })
   tokenHash: string;
 
-  /** The address the token was mailed to: verify tokens only count while it is still the account's. */
-  @Column({ type: 'varchar', length: 254 })
-  email: string;
+  /**
+   * The address the token was mailed to: it only counts while that is still the account's. Null for an
+   * account without an address (an operator's reset link, handed over another way; a first address being added).
+   */
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
 
   /** For email change: the address to switch to. */
   @Column({ name: 'new_email', type: 'varchar', length: 254, nullable: true })

@@ -6,3 +6,10 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = driverError?.code ?? (error as { code?: unknown } | null)?.code;
   return code === UNIQUE_VIOLATION;
 }
+
+/** The constraint or index a violation names (`UQ_users_email`), to tell one duplicate from another. */
+export function violatedConstraint(error: unknown): string | undefined {
+  const driverError = (error as { driverError?: { constraint?: unknown } } | null)?.driverError;
+  const constraint = driverError?.constraint ?? (error as { constraint?: unknown } | null)?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}

@@ -87,6 +87,12 @@ export const ERROR_CODES = {
   not_found: { status: 404, description: 'No such route, user or session' },
   request_timeout: { status: 408, description: 'The request was not received in time' },
   email_taken: { status: 409, description: 'The email address is already registered' },
+  email_missing: { status: 409, description: 'The account has no email address to verify: add one first' },
+  username_required: {
+    status: 409,
+    description: 'The account has no email address: its username is how it signs in, and cannot be removed',
+  },
+  username_taken: { status: 409, description: 'Another account has this username, in some case' },
   mfa_already_enabled: {
     status: 409,
     description: 'Two-step verification is already on: turn it off before setting up another app',

@@ -64,9 +64,9 @@ describe(AllExceptionsFilter.name, () => {
 
   it('should challenge every 401 with the Bearer scheme, and say invalid_token only for a rejected access token', () => {
     expect(capture(new ApiException('token_missing', 'Send a token')).headers['www-authenticate']).toBe('Bearer realm="api"');
-    expect(capture(new ApiException('invalid_credentials', 'Invalid email or password')).headers['www-authenticate']).toBe(
-      'Bearer realm="api"',
-    );
+    expect(
+      capture(new ApiException('invalid_credentials', 'Invalid email, username or password')).headers['www-authenticate'],
+    ).toBe('Bearer realm="api"');
     expect(capture(new ApiException('token_expired', 'Access token has "expired"')).headers['www-authenticate']).toBe(
       'Bearer realm="api", error="invalid_token", error_description="Access token has \'expired\'"',
     );

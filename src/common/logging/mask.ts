@@ -4,6 +4,11 @@ export function maskEmail(email: string): string {
   return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';
 }
 
+/** An email masked as above; a username `Romel` → `R***`: a log line names no one by either. */
+export function maskIdentifier(identifier: string): string {
+  return identifier.includes('@') ? maskEmail(identifier) : `${[...identifier][0] ?? ''}***`;
+}
+
 export const REDACTED = '[redacted]';
 
 /** Fields whose value never reaches a log, at the top of a line or one object down. */

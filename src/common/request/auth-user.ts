@@ -8,7 +8,8 @@ import type { Role } from './role.enum.js';
  */
 export interface RequestUser {
   readonly id: string;
-  readonly email: string;
+  readonly email: string | null;
+  readonly username: string | null;
   readonly name: string | null;
   readonly roles: readonly Role[];
   readonly emailVerifiedAt: Date | null;

@@ -6,8 +6,21 @@ export class UserResponseDto {
   @ApiProperty({ format: 'uuid', example: '7f1d6f5e-2c1a-4a63-9a55-0e1c3f0b2d41' })
   readonly id: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
-  readonly email: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: 'Null for an account without an address',
+  })
+  readonly email: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Romel',
+    description: 'As spelled at registration; unique whatever its case',
+  })
+  readonly username: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' })
   readonly name: string | null;
@@ -31,6 +44,7 @@ export class UserResponseDto {
     return {
       id: user.id,
       email: user.email,
+      username: user.username,
       name: user.name,
       roles: [...user.roles],
       emailVerified: user.emailVerifiedAt !== null,

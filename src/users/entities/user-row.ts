@@ -3,7 +3,7 @@ import { User } from './user.entity.js';
 
 /** The columns of a `User` (all but the password hash) for raw SQL that joins the users table as `alias`. */
 export function userColumns(alias: string): string {
-  return ['id', 'email', 'name', 'roles', 'email_verified_at', 'disabled_at', 'created_at', 'updated_at']
+  return ['id', 'email', 'username', 'name', 'roles', 'email_verified_at', 'disabled_at', 'created_at', 'updated_at']
     .map((column) => `${alias}.${column} AS user_${column}`)
     .join(', ');
 }
@@ -11,7 +11,8 @@ export function userColumns(alias: string): string {
 /** A row with the columns of `userColumns()`. */
 export interface UserRow {
   user_id: string;
-  user_email: string;
+  user_email: string | null;
+  user_username: string | null;
   user_name: string | null;
   user_roles: Role[];
   user_email_verified_at: Date | null;
@@ -24,6 +25,7 @@ export function userFromRow(row: UserRow): User {
   return Object.assign(new User(), {
     id: row.user_id,
     email: row.user_email,
+    username: row.user_username,
     name: row.user_name,
     roles: row.user_roles,
     emailVerifiedAt: row.user_email_verified_at,
