@@ -15,6 +15,7 @@ const LAYERS = [
   ['auth'],
   ['mfa'],
   ['passkeys'],
+  ['identities'],
   ['account', 'admin', 'oauth', 'web', 'retention'],
   ['database'],
   ['cli'],

@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MfaModule } from './mfa/mfa.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { IdentitiesModule } from './identities/identities.module.js';
 import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -31,6 +32,7 @@ import { WebModule } from './web/web.module.js';
     HealthModule,
     OAuthModule,
     PasskeysModule,
+    IdentitiesModule,
     RetentionModule,
     WebModule,
   ],

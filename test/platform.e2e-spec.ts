@@ -28,6 +28,10 @@ const PUBLIC_ROUTES = [
   'GET /.well-known/oauth-authorization-server',
   'POST /api/v1/auth/passkeys/login/options',
   'POST /api/v1/auth/passkeys/login/verify',
+  'GET /api/v1/auth/oauth/providers',
+  'GET /api/v1/auth/oauth/{provider}/start',
+  'GET /api/v1/auth/oauth/{provider}/callback',
+  'POST /api/v1/auth/oauth/exchange',
 ];
 
 /** Routes for product services, which authenticate as introspection clients (HTTP Basic) instead of with a token. */
@@ -139,12 +143,23 @@ describe('platform (e2e)', () => {
           'GET /api/v1/auth/passkeys',
           'PATCH /api/v1/auth/passkeys/{id}',
           'DELETE /api/v1/auth/passkeys/{id}',
+          'GET /api/v1/users/{id}/sessions',
+          'DELETE /api/v1/users/{id}/sessions/{sid}',
+          'POST /api/v1/auth/password/set',
+          'GET /api/v1/auth/identities',
+          'POST /api/v1/auth/identities/{provider}/link',
+          'DELETE /api/v1/auth/identities/{id}',
         ].sort(),
       );
     });
 
     it('should describe the request bodies with their fields', () => {
-      expect(Object.keys(openApi.components.schemas.RegisterDto.properties ?? {}).sort()).toEqual(['email', 'name', 'password']);
+      expect(Object.keys(openApi.components.schemas.RegisterDto.properties ?? {}).sort()).toEqual([
+        'email',
+        'name',
+        'password',
+        'username',
+      ]);
       expect(Object.keys(openApi.components.schemas.TokenResponseDto.properties ?? {}).sort()).toEqual([
         'accessToken',
         'expiresIn',

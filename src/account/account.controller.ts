@@ -25,6 +25,8 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
 import { ProfileService } from './profile.service.js';
+import { PasswordSetupService } from './password-setup.service.js';
+import { SetPasswordDto } from './dto/set-password.dto.js';
 import { AccountService } from './account.service.js';
 import { AcceptedResponseDto } from './dto/accepted-response.dto.js';
 import { ChangeEmailDto } from './dto/change-email.dto.js';
@@ -55,6 +57,7 @@ export class AccountController {
     private readonly emailChange: EmailChangeService,
     private readonly account: AccountService,
     private readonly profile: ProfileService,
+    private readonly passwordSetup: PasswordSetupService,
     private readonly cookies: RefreshCookieService,
   ) {}
 
@@ -114,6 +117,18 @@ export class AccountController {
   @ApiErrors('password_incorrect', 'password_policy', 'account_locked', 'conflict')
   changePassword(@CurrentUser() auth: AuthUser, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
     return this.account.changePassword(auth, body.currentPassword, body.newPassword, client);
+  }
+
+  @RateLimit('login')
+  @Post('auth/password/set')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Give a password to an account made by a provider sign-in (none yet); needs a sign-in of the last 10 minutes',
+  })
+  @ApiNoContentResponse()
+  @ApiErrors('password_already_set', 'reauthentication_required', 'password_policy')
+  setPassword(@CurrentUser() auth: AuthUser, @Body() body: SetPasswordDto, @Client() client: ClientInfo): Promise<void> {
+    return this.passwordSetup.setFirst(auth, body.newPassword, client);
   }
 
   @Public()

@@ -9,6 +9,7 @@ import { AccountController } from './account.controller.js';
 import { AccountService } from './account.service.js';
 import { EmailChangeService } from './email-change.service.js';
 import { EmailVerificationService } from './email-verification.service.js';
+import { PasswordSetupService } from './password-setup.service.js';
 import { ProfileService } from './profile.service.js';
 import { PasswordConfirmationService } from './password-confirmation.service.js';
 import { PasswordRecoveryService } from './password-recovery.service.js';
@@ -25,6 +26,7 @@ import { RegistrationService } from './registration.service.js';
     EmailVerificationService,
     PasswordConfirmationService,
     ProfileService,
+    PasswordSetupService,
     PasswordRecoveryService,
     RegistrationService,
   ],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { AuthMethod } from '../common/request/auth-methods.js';
 import type { ClientInfo } from '../common/request/client-info.js';
 import type { User } from '../users/entities/user.entity.js';
 
@@ -18,8 +19,17 @@ export interface SecondStepChallenge {
 export interface SecondStepHandler {
   /** Whether the user must pass a second step after the password (read outside the login's transaction). */
   isRequired(userId: string): Promise<boolean>;
-  /** In the login's transaction, the user row locked: a challenge when a second step is required, else null. */
-  challenge(manager: EntityManager, user: User, client: ClientInfo, cookieMode: boolean): Promise<SecondStepChallenge | null>;
+  /**
+   * In the login's transaction, the user row locked: a challenge when a second step is required, else
+   * null. `firstMethod` is how the first step was made (a password, or a provider sign-in).
+   */
+  challenge(
+    manager: EntityManager,
+    user: User,
+    client: ClientInfo,
+    cookieMode: boolean,
+    firstMethod: AuthMethod,
+  ): Promise<SecondStepChallenge | null>;
 }
 
 /** The registry the login asks, after the password, whether a second step is needed. */
@@ -41,9 +51,10 @@ export class LoginSecondStep {
     user: User,
     client: ClientInfo,
     cookieMode: boolean,
+    firstMethod: AuthMethod = 'pwd',
   ): Promise<SecondStepChallenge | null> {
     for (const handler of this.handlers) {
-      const challenge = await handler.challenge(manager, user, client, cookieMode);
+      const challenge = await handler.challenge(manager, user, client, cookieMode, firstMethod);
       if (challenge) return challenge;
     }
     return null;

@@ -3,6 +3,7 @@ import { ApiException } from '../common/errors/api.exception.js';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { mailConfig, type MailConfig } from '../config/mail.config.js';
+import type { FastifyReply } from 'fastify';
 import type { TokenTransport } from './decorators/token-transport.decorator.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 import { refreshCookieName } from './presented-refresh-token.js';
@@ -38,6 +39,15 @@ export class RefreshCookieService {
     if (!transport.cookieMode || refreshToken === undefined) return response;
     void transport.reply.header('set-cookie', this.cookie(encodeURIComponent(refreshToken), this.auth.refresh.idleTtl));
     return rest;
+  }
+
+  /**
+   * A browser that arrives by a redirect (a provider's callback): the refresh token goes into the
+   * cookie, the rest of the answer nowhere (the page gets an access token with its cookie-mode refresh).
+   */
+  deliverTo(reply: FastifyReply, response: TokenResponseDto): void {
+    if (response.refreshToken !== undefined)
+      void reply.header('set-cookie', this.cookie(encodeURIComponent(response.refreshToken), this.auth.refresh.idleTtl));
   }
 
   /** The refresh token to spend: from the body, or (cookie mode, same-site request) from the cookie. */

@@ -273,6 +273,16 @@ export class SessionRepository {
       .getExists();
   }
 
+  /** Whether the session is live and its login happened after `since`, read in the caller's transaction. */
+  isLiveSince(manager: EntityManager, sessionId: string, since: Date, now: Date): Promise<boolean> {
+    return manager
+      .createQueryBuilder(Session, 'session')
+      .where('session.id = :sessionId', { sessionId })
+      .andWhere('session.createdAt > :since', { since })
+      .andWhere(LIVE, { now })
+      .getExists();
+  }
+
   /** Ends one live session of the user; how many ended (0 or 1). */
   endOne(manager: EntityManager, userId: string, sessionId: string, reason: SessionEndReason): Promise<number> {
     return this.end(manager, reason, 'id = :sessionId AND user_id = :userId', { sessionId, userId });

@@ -149,4 +149,10 @@ export class SessionsService {
   isLive(manager: EntityManager, sessionId: string): Promise<boolean> {
     return this.sessions.isLive(manager, sessionId, new Date());
   }
+
+  /** Whether the session is live and was signed in to within the last `ms` (a refresh does not renew that). */
+  isFresh(manager: EntityManager, sessionId: string, ms: number): Promise<boolean> {
+    const now = new Date();
+    return this.sessions.isLiveSince(manager, sessionId, new Date(now.getTime() - ms), now);
+  }
 }

@@ -6,6 +6,7 @@ import { ConfigError } from './config-error.js';
 import { databaseConfig } from './database.config.js';
 import { loggingConfig } from './logging.config.js';
 import { mailConfig } from './mail.config.js';
+import { identityProvidersConfig } from './identity-providers.config.js';
 import { mfaConfig } from './mfa.config.js';
 import { metricsConfig } from './metrics.config.js';
 import { oauthConfig } from './oauth.config.js';
@@ -24,6 +25,7 @@ export const CONFIG_NAMESPACES = [
   metricsConfig,
   retentionConfig,
   mfaConfig,
+  identityProvidersConfig,
 ];
 
 /** The ConfigModule of every process (the app, the keys command): every namespace, global. */

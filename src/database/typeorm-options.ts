@@ -24,6 +24,9 @@ import { RecoveryCode } from '../mfa/entities/recovery-code.entity.js';
 import { TotpFactor } from '../mfa/entities/totp-factor.entity.js';
 import { Passkey } from '../passkeys/entities/passkey.entity.js';
 import { WebAuthnChallenge } from '../passkeys/entities/webauthn-challenge.entity.js';
+import { Identity } from '../identities/entities/identity.entity.js';
+import { OAuthFlow } from '../identities/entities/oauth-flow.entity.js';
+import { Identities1764800000001 } from './migrations/1764800000001-Identities.js';
 import { Usernames1764800000000 } from './migrations/1764800000000-Usernames.js';
 import { Passkeys1764700000002 } from './migrations/1764700000002-Passkeys.js';
 
@@ -55,6 +58,8 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       LoginChallenge,
       Passkey,
       WebAuthnChallenge,
+      Identity,
+      OAuthFlow,
     ],
     migrations: [
       InitialSchema1763800000000,
@@ -71,6 +76,7 @@ export function typeOrmOptions(connection: PostgresConnection, poolSize: number,
       SecondFactors1764700000001,
       Passkeys1764700000002,
       Usernames1764800000000,
+      Identities1764800000001,
     ],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -18,6 +18,7 @@ import { MfaNotices } from './mfa-notices.js';
 import { CODE_REPLAYED, CODE_WRONG, MfaService, type CodeMethod } from './mfa.service.js';
 import { RecoveryCodesService } from './recovery-codes.service.js';
 import { purgeSpentOrExpired } from '../common/database/purge-spent.js';
+import type { AuthMethod } from '../common/request/auth-methods.js';
 import { sha256Hex } from '../common/crypto/sha256.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -66,6 +67,7 @@ export class LoginChallengesService implements SecondStepHandler {
     user: User,
     _client: ClientInfo,
     cookieMode: boolean,
+    firstMethod: AuthMethod,
   ): Promise<SecondStepChallenge | null> {
     if (!(await this.mfa.isEnabled(user.id, manager))) return null;
     const mfaToken = randomBytes(32).toString('base64url');
@@ -73,6 +75,7 @@ export class LoginChallengesService implements SecondStepHandler {
       userId: user.id,
       tokenHash: sha256Hex(mfaToken),
       cookieMode,
+      firstMethod,
       passwordDigest: passwordDigest(user),
       expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS),
     });
@@ -142,7 +145,7 @@ export class LoginChallengesService implements SecondStepHandler {
       client,
       detail: { method, ...(method === 'recovery_code' && { recoveryCodesLeft }) },
     });
-    const tokens = await this.sessions.start(manager, user, client, ['pwd', 'otp']);
+    const tokens = await this.sessions.start(manager, user, client, [locked.firstMethod, 'otp']);
     return { kind: 'passed', tokens, method, recoveryCodesLeft };
   }
 

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { OneTimeTokensService } from '../auth/one-time-tokens.service.js';
 import { SessionRepository } from '../auth/session.repository.js';
 import type { Operator } from '../common/request/operator.js';
+import { OAuthFlowsService } from '../identities/oauth-flows.service.js';
 import { LoginChallengesService } from '../mfa/login-challenges.service.js';
 import { WebAuthnChallengesService } from '../passkeys/webauthn-challenges.service.js';
 import { retentionConfig, type RetentionConfig } from '../config/retention.config.js';
@@ -54,6 +55,7 @@ export class PurgeService implements BeforeApplicationShutdown {
     private readonly sessions: SessionRepository,
     private readonly oneTimeTokens: OneTimeTokensService,
     private readonly loginChallenges: LoginChallengesService,
+    private readonly oauthFlows: OAuthFlowsService,
     private readonly webAuthnChallenges: WebAuthnChallengesService,
     private readonly audit: AuditService,
     @Inject(retentionConfig.KEY) private readonly config: RetentionConfig,
@@ -103,6 +105,8 @@ export class PurgeService implements BeforeApplicationShutdown {
       ],
       // Passkey challenges are one-time tokens too, counted with them; no use is left in one once spent or expired.
       ['oneTimeTokens', new Date(now), (m, cutoff, limit) => this.webAuthnChallenges.purgeBefore(m, cutoff, limit)],
+      // Provider sign-ins too; ten minutes after they came back (their exchange code lives one).
+      ['oneTimeTokens', before(600_000), (m, cutoff, limit) => this.oauthFlows.purgeBefore(m, cutoff, limit)],
       ['auditEvents', before(auditRetention * 1000), (m, cutoff, limit) => this.audit.purgeBefore(m, cutoff, limit)],
     ];
     const deleted: PurgeCounts = { sessions: 0, oneTimeTokens: 0, loginChallenges: 0, auditEvents: 0 };

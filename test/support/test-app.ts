@@ -102,6 +102,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REQUIRE_MFA_FOR_ADMINS: undefined,
     WEBAUTHN_RP_ID: undefined,
     WEBAUTHN_RP_NAME: undefined,
+    OAUTH_PROVIDERS: undefined,
+    OAUTH_REDIRECT_ALLOWLIST: undefined,
     ...options.env,
   });
   let app: NestFastifyApplication;

@@ -36,6 +36,8 @@ export const AUDIT_EVENT_TYPES = [
   'passkey_removed',
   'sessions_viewed_by_admin',
   'username_changed',
+  'identity_linked',
+  'identity_unlinked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

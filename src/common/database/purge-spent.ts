@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 
 /** Tables of single-use tokens: each has `id`, `expires_at` and `used_at`, indexed for this purge. */
-export type SpentTokenTable = 'one_time_tokens' | 'login_challenges' | 'webauthn_challenges';
+export type SpentTokenTable = 'one_time_tokens' | 'login_challenges' | 'webauthn_challenges' | 'oauth_flows';
 
 /**
  * Deletes up to `limit` rows of `table` that expired, or were spent, before `cutoff`, in the caller's

@@ -88,6 +88,23 @@ export const ERROR_CODES = {
   request_timeout: { status: 408, description: 'The request was not received in time' },
   email_taken: { status: 409, description: 'The email address is already registered' },
   email_missing: { status: 409, description: 'The account has no email address to verify: add one first' },
+  oauth_provider_unknown: { status: 404, description: 'No sign-in provider is configured under this name (OAUTH_PROVIDERS)' },
+  oauth_redirect_refused: {
+    status: 400,
+    description: 'redirect_to is not a page of this service, of APP_URL, or of OAUTH_REDIRECT_ALLOWLIST',
+  },
+  oauth_provider_unavailable: { status: 503, description: 'The sign-in provider cannot be reached right now' },
+  oauth_state_invalid: { status: 400, description: 'The provider sign-in coming back is unknown, already finished or expired' },
+  oauth_code_invalid: {
+    status: 400,
+    description: 'The one-time code is unknown, used, expired, or does not match the code verifier',
+  },
+  password_already_set: { status: 409, description: 'The account has a password: change it with the current one' },
+  reauthentication_required: {
+    status: 403,
+    description: 'This change needs a sign-in of the last 10 minutes (an account without a password)',
+  },
+  last_sign_in_method: { status: 409, description: 'It is the last way to sign in to the account' },
   username_required: {
     status: 409,
     description: 'The account has no email address: its username is how it signs in, and cannot be removed',

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { AuthMethod } from '../../common/request/auth-methods.js';
 import { User } from '../../users/entities/user.entity.js';
 
 /** The `mfaToken` of a login whose password was right and whose second step is pending; kept only as a hash. */
@@ -30,6 +31,10 @@ export class LoginChallenge {
   passwordDigest: string;
 
   /** Wrong codes sent with this token so far. */
+  /** How the first step was made (`pwd`, or `fed` after a provider sign-in): the session's amr starts with it. */
+  @Column({ name: 'first_method', type: 'varchar', length: 16, default: 'pwd' })
+  firstMethod: AuthMethod;
+
   @Column({ type: 'smallint', default: 0 })
   attempts: number;
 
