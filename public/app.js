@@ -60,10 +60,12 @@ export async function signedIn(tokens) {
 async function renderProfile(user = null) {
   const me = user ?? (await call('GET', '/auth/me'));
   $('#profile-name').textContent = me.name ?? '—';
-  $('#profile-email').textContent = me.email;
+  $('#profile-username').textContent = me.username ?? '—';
+  $('#profile-email').textContent = me.email ?? '—';
+  $('#username-form').elements.username.value = me.username ?? '';
   $('#profile-verified').textContent = me.emailVerified ? 'yes' : 'no';
   $('#profile-roles').textContent = me.roles.join(', ');
-  $('#resend-verification').hidden = me.emailVerified;
+  $('#resend-verification').hidden = me.emailVerified || !me.email;
   $('#name-form').elements.name.value = me.name ?? '';
   await mfa.render();
   await renderSessions();
@@ -150,7 +152,10 @@ async function start() {
   for (const button of document.querySelectorAll('[data-show]')) button.addEventListener('click', () => chooseForm(button.dataset.show));
 
   onSubmit('#login-form', async (form) => {
-    const answer = await call('POST', '/auth/login', formValues(form), { auth: false, cookie: true });
+    const { identifier, password } = formValues(form);
+    // One box for both: an address has an @, a username never does.
+    const named = identifier.includes('@') ? { email: identifier } : { username: identifier };
+    const answer = await call('POST', '/auth/login', { ...named, password }, { auth: false, cookie: true });
     form.reset();
     if (answer.mfaRequired) return mfa.askCode(answer.mfaToken);
     await signedIn(answer);
@@ -176,6 +181,10 @@ async function start() {
     await renderProfile(await call('PATCH', '/users/me', formValues(form)));
     show('Your name is saved.');
   });
+  onSubmit('#username-form', async (form) => {
+    await renderProfile(await call('PATCH', '/users/me', formValues(form)));
+    show('Your username is saved.');
+  });
   onSubmit('#password-form', async (form) => {
     await call('POST', '/auth/password/change', formValues(form));
     form.reset();
@@ -198,8 +207,12 @@ async function start() {
     }),
   );
 
-  const token = new URLSearchParams(location.search).get('token');
+  const query = new URLSearchParams(location.search);
+  const token = query.get('token');
   const page = location.pathname;
+  // Back from a provider (see identities.js): read the outcome, then take it out of the address bar.
+  const provider = { mfaToken: query.get('mfa_token'), error: query.get('error'), linked: query.get('linked') };
+  if (page === '/' && (provider.mfaToken || provider.error || provider.linked)) history.replaceState(null, '', '/');
   if (page === '/reset-password' && token) {
     view('reset');
     onSubmit('#reset-form', async (form) => {
@@ -222,9 +235,31 @@ async function start() {
   try {
     accessToken = (await call('POST', '/auth/refresh', {}, { auth: false, cookie: true })).accessToken;
     await renderProfile();
+    if (provider.linked) show(`Sign-in with ${providerLabel(provider.linked)} is linked to your account.`);
   } catch {
     view('signed-out');
+    if (provider.mfaToken) mfa.askCode(provider.mfaToken, 'You are signed in with the provider. One more step.');
   }
+  if (provider.error) show(providerError(provider.error), true);
+}
+
+/** Provider names as the API lists them; until then (or for an unknown one) the name itself. */
+export const providerLabels = new Map();
+const providerLabel = (name) => providerLabels.get(name) ?? name;
+
+/** The `error` a provider sign-in came back with, as a sentence. */
+function providerError(code) {
+  const messages = {
+    access_denied: 'The sign-in was cancelled at the provider.',
+    oauth_email_in_use:
+      'An account already uses the email address of that account. Log in to it the usual way, then link the provider under "Linked accounts".',
+    oauth_email_required: 'The provider did not give a verified email address, and this service needs one.',
+    account_disabled: 'This account is disabled.',
+    identity_taken: 'That account at the provider is already linked to another account here.',
+    oauth_provider_unavailable: 'The provider cannot be reached right now. Try again in a moment.',
+    oauth_failed: 'The sign-in with the provider did not go through. Try again.',
+  };
+  return messages[code] ?? 'The sign-in with the provider did not go through. Try again.';
 }
 
 void start();

@@ -28,11 +28,11 @@ export function mfaPage({ call, run, show, signedIn, renderSessions }) {
   }
 
   /** The login answered `mfaRequired`: ask for the code of its second step. */
-  function askCode(token) {
+  function askCode(token, message = 'Your password is right. One more step.') {
     mfaToken = token;
     codeStep(true);
     useRecoveryCode(false);
-    show('Your password is right. One more step.');
+    show(message);
   }
 
   function showRecoveryCodes(codes) {

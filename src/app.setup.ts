@@ -86,6 +86,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'mfa.js',
       'app.css',
       'passkeys.js',
+      'identities.js',
     ],
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -23,6 +23,7 @@ export class WebController {
   private readonly mfaJs = read('mfa.js');
   private readonly css = read('app.css');
   private readonly passkeysJs = read('passkeys.js');
+  private readonly identitiesJs = read('identities.js');
 
   @Get(['/', 'verify-email', 'reset-password', 'confirm-email'])
   @RendersPage()
@@ -55,6 +56,14 @@ export class WebController {
   @Header('Cache-Control', 'no-cache')
   passkeysScript(): string {
     return this.passkeysJs;
+  }
+
+  @Get('identities.js')
+  @RendersPage()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  identitiesScript(): string {
+    return this.identitiesJs;
   }
 
   @Get('app.css')

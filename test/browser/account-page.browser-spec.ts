@@ -51,7 +51,7 @@ describe('the account page in a real browser', () => {
     await step(page, 'register', async () => {
       await keep(page, '1-log-in');
       await page.getByRole('button', { name: 'Register' }).click();
-      await page.locator('#register-form').getByLabel('Name').fill('Ada Lovelace');
+      await page.locator('#register-form').getByLabel('Name', { exact: true }).fill('Ada Lovelace');
       await page.locator('#register-form').getByLabel('Email').fill(email);
       await page.locator('#register-form').getByLabel('Password').fill(PASSWORD);
       await keep(page, '2-register');
