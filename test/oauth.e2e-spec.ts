@@ -31,15 +31,27 @@ describe('sign-in with an OpenID Connect provider (e2e)', () => {
     return next;
   };
 
+  /** The browser binding cookie a start set, as the browser would send it back. */
+  const bindingOf = (response: { headers: Record<string, unknown> }): string => {
+    const header = response.headers['set-cookie'] as string[] | undefined;
+    const cookie = header?.find((line) => line.startsWith('auth_oauth='))?.split(';')[0];
+    expect(cookie, 'the binding cookie').toBeDefined();
+    return cookie!;
+  };
+
+  /** The app's callback, in the browser that holds `binding`. */
+  const callbackAt = (back: URL, binding: string) => test.http.get(`${back.pathname}${back.search}`).set('Cookie', binding);
+
   /** Starts at the app, goes through the provider, and answers the app's callback response. */
   const signIn = async (query: Record<string, string> = {}, tamper?: (url: URL) => void) => {
     const start = await test.http.get('/api/v1/auth/oauth/test/start').query(query);
     expect(start.status, JSON.stringify(start.body)).toBe(302);
+    const binding = bindingOf(start);
     const authorization = new URL(start.headers.location);
     tamper?.(authorization);
     const back = await followToCallback(authorization.href, CALLBACK);
-    const callback = await test.http.get(`${back.pathname}${back.search}`);
-    return { start, back, callback };
+    const callback = await callbackAt(back, binding);
+    return { start, back, callback, binding };
   };
 
   const refreshWithCookie = (cookie: string) =>
@@ -95,17 +107,17 @@ describe('sign-in with an OpenID Connect provider (e2e)', () => {
 
   it('should refuse a forged state and a replayed callback with 400, and never sign in twice with one code', async () => {
     person();
-    const { back, callback } = await signIn();
+    const { back, callback, binding } = await signIn();
     expect(callback.status).toBe(302);
 
-    const replayed = await test.http.get(`${back.pathname}${back.search}`);
+    const replayed = await callbackAt(back, binding);
     expect(replayed.status).toBe(400);
     expect(replayed.body.code).toBe('oauth_state_invalid');
     expectErrorShape(replayed.body, 400);
 
     const forged = new URL(back);
     forged.searchParams.set('state', randomBytes(32).toString('base64url'));
-    const refused = await test.http.get(`${forged.pathname}${forged.search}`);
+    const refused = await callbackAt(forged, binding);
     expect(refused.status).toBe(400);
     expect(refused.body.code).toBe('oauth_state_invalid');
     expect(refused.headers['set-cookie']).toBeUndefined();
@@ -200,7 +212,7 @@ describe('sign-in with an OpenID Connect provider (e2e)', () => {
       .send({ redirectTo: '/' });
     expect(started.status).toBe(200);
     const back = await followToCallback(started.body.url as string, CALLBACK);
-    const linked = await test.http.get(`${back.pathname}${back.search}`);
+    const linked = await callbackAt(back, bindingOf(started));
     expect(new URL(linked.headers.location).searchParams.get('linked')).toBe('test');
 
     // The provider account now signs in to the owner's account.
@@ -214,7 +226,7 @@ describe('sign-in with an OpenID Connect provider (e2e)', () => {
     provider.signInAs(someone);
     const taking = await test.http.post('/api/v1/auth/identities/test/link').set(bearer(other.accessToken)).send({});
     const takeBack = await followToCallback(taking.body.url as string, CALLBACK);
-    const taken = await test.http.get(`${takeBack.pathname}${takeBack.search}`);
+    const taken = await callbackAt(takeBack, bindingOf(taking));
     expect(new URL(taken.headers.location).searchParams.get('error')).toBe('identity_taken');
 
     // The owner has a password: unlinking is allowed.
@@ -305,5 +317,27 @@ describe('sign-in with an OpenID Connect provider (e2e)', () => {
       .send({ newPassword: 'another password 4 me' });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('password_already_set');
+  });
+
+  it('should finish a sign-in only in the browser that started it (no login CSRF, no linking by a stranger)', async () => {
+    const someone = person();
+    const start = await test.http.get('/api/v1/auth/oauth/test/start');
+    const back = await followToCallback(start.headers.location, CALLBACK);
+
+    // The attacker's callback URL opened in a victim's browser: no binding, or another browser's.
+    const elsewhere = await test.http.get('/api/v1/auth/oauth/test/start');
+    for (const cookie of [undefined, bindingOf(elsewhere)]) {
+      const request = test.http.get(`${back.pathname}${back.search}`);
+      const refused = cookie ? await request.set('Cookie', cookie) : await request;
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('oauth_state_invalid');
+      expect(cookieOf(refused)).toBeUndefined();
+    }
+
+    // Refusals spend nothing: the browser that started it still finishes it.
+    const finished = await callbackAt(back, bindingOf(start));
+    expect(finished.status).toBe(302);
+    const session = await refreshWithCookie(cookieOf(finished)!);
+    expect(session.body.user.email).toBe(someone.email);
   });
 });

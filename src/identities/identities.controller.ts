@@ -37,6 +37,7 @@ import {
   ProviderListDto,
   StartQueryDto,
 } from './dto/oauth.dto.js';
+import { BrowserBinding } from './browser-binding.js';
 import { FederatedLoginService } from './federated-login.service.js';
 import { IdentitiesService } from './identities.service.js';
 import { OAuthFlowsService } from './oauth-flows.service.js';
@@ -56,6 +57,7 @@ export class IdentitiesController {
     private readonly login: FederatedLoginService,
     private readonly identities: IdentitiesService,
     private readonly cookies: RefreshCookieService,
+    private readonly binding: BrowserBinding,
   ) {}
 
   @Public()
@@ -78,11 +80,17 @@ export class IdentitiesController {
   })
   @ApiFoundResponse({ description: "To the provider's sign-in page" })
   @ApiErrors('oauth_provider_unknown', 'oauth_redirect_refused', 'oauth_provider_unavailable', 'bad_request')
-  async start(@Param('provider') provider: string, @Query() query: StartQueryDto): Promise<{ url: string; statusCode: number }> {
+  async start(
+    @Param('provider') provider: string,
+    @Query() query: StartQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ url: string; statusCode: number }> {
     const url = await this.signIn.start({
       provider: knownName(provider),
       redirectTo: query.redirect_to,
       codeChallenge: query.code_challenge,
+      browser: this.binding.issue(request, reply),
     });
     return { url, statusCode: HttpStatus.FOUND };
   }
@@ -106,7 +114,7 @@ export class IdentitiesController {
   ): Promise<{ url: string; statusCode: number }> {
     const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const query = (request.query ?? {}) as Record<string, unknown>;
-    const url = await this.signIn.callback(knownName(provider), query, raw, client, reply);
+    const url = await this.signIn.callback(knownName(provider), query, raw, this.binding.read(request), client, reply);
     return { url, statusCode: HttpStatus.FOUND };
   }
 
@@ -154,8 +162,13 @@ export class IdentitiesController {
     @Param('provider') provider: string,
     @Body() body: LinkDto,
     @CurrentUser() auth: AuthUser,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthorizationUrlDto> {
-    return { url: await this.signIn.start({ provider: knownName(provider), redirectTo: body.redirectTo, linkTo: auth.user.id }) };
+    const browser = this.binding.issue(request, reply);
+    return {
+      url: await this.signIn.start({ provider: knownName(provider), redirectTo: body.redirectTo, linkTo: auth.user.id, browser }),
+    };
   }
 
   @Delete('identities/:id')

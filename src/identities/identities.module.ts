@@ -5,6 +5,7 @@ import { MailModule } from '../mail/mail.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { BrowserBinding } from './browser-binding.js';
 import { FederatedLoginService } from './federated-login.service.js';
 import { IdentitiesController } from './identities.controller.js';
 import { IdentitiesService } from './identities.service.js';
@@ -20,6 +21,7 @@ import { RedirectTargets } from './redirect-targets.js';
   providers: [
     ProviderClients,
     RedirectTargets,
+    BrowserBinding,
     OAuthFlowsService,
     IdentitiesService,
     FederatedLoginService,

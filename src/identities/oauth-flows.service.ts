@@ -20,6 +20,8 @@ export interface NewFlow {
   userId: string | null;
   redirectTo: string;
   clientChallenge: string | null;
+  /** The browser's binding cookie (kept hashed). */
+  browser: string;
 }
 
 interface FlowRow {
@@ -51,8 +53,9 @@ export class OAuthFlowsService {
   async start(flow: NewFlow): Promise<FlowChecks> {
     const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
     await this.dataSource.query(
-      `INSERT INTO oauth_flows (state_hash, provider, purpose, user_id, nonce, code_verifier, redirect_to, client_challenge, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+      `INSERT INTO oauth_flows (state_hash, provider, purpose, user_id, nonce, code_verifier, redirect_to, client_challenge,
+         browser_hash, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
       [
         sha256Hex(checks.state),
         flow.provider,
@@ -62,6 +65,7 @@ export class OAuthFlowsService {
         checks.codeVerifier,
         flow.redirectTo,
         flow.clientChallenge,
+        sha256Hex(flow.browser),
         FLOW_TTL_SECONDS,
       ],
     );
@@ -70,15 +74,16 @@ export class OAuthFlowsService {
 
   /**
    * Spends the state of a callback: null when it is unknown (forged), spent (a replayed callback),
-   * expired, or belongs to another provider's flow.
+   * expired, belongs to another provider's flow, or comes back in another browser than the one that
+   * started it (`browser`, its binding cookie). Such a callback spends nothing.
    */
-  async take(provider: string, state: string | undefined): Promise<TakenFlow | null> {
-    if (!state || state.length > 256) return null;
+  async take(provider: string, state: string | undefined, browser: string | undefined): Promise<TakenFlow | null> {
+    if (!state || state.length > 256 || !browser) return null;
     const [rows] = await this.dataSource.query<[FlowRow[], number]>(
       `UPDATE oauth_flows SET used_at = now()
-       WHERE state_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > now()
+       WHERE state_hash = $1 AND provider = $2 AND browser_hash = $3 AND used_at IS NULL AND expires_at > now()
        RETURNING id, provider, purpose, user_id, nonce, code_verifier, redirect_to, client_challenge`,
-      [sha256Hex(state), provider],
+      [sha256Hex(state), provider, sha256Hex(browser)],
     );
     const row = rows[0];
     if (!row) return null;

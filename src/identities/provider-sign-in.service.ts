@@ -19,6 +19,8 @@ export interface StartRequest {
   codeChallenge?: string;
   /** Linking: the signed-in user. */
   linkTo?: string;
+  /** The starting browser's binding (`BrowserBinding`). */
+  browser: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export class ProviderSignInService {
   ) {}
 
   /** The provider's authorization URL to send the browser to. */
-  async start({ provider: name, redirectTo, codeChallenge, linkTo }: StartRequest): Promise<string> {
+  async start({ provider: name, redirectTo, codeChallenge, linkTo, browser }: StartRequest): Promise<string> {
     const provider = this.clients.get(name);
     const target = this.redirects.check(redirectTo);
     if (codeChallenge !== undefined && !S256_CHALLENGE.test(codeChallenge))
@@ -52,6 +54,7 @@ export class ProviderSignInService {
       userId: linkTo ?? null,
       redirectTo: target,
       clientChallenge: codeChallenge ?? null,
+      browser,
     });
     return this.clients.authorizationUrl(provider, checks);
   }
@@ -61,11 +64,12 @@ export class ProviderSignInService {
     name: string,
     query: Record<string, unknown>,
     rawQuery: string,
+    browser: string | undefined,
     client: ClientInfo,
     reply: FastifyReply,
   ): Promise<string> {
     const provider = this.clients.get(name);
-    const flow = await this.flows.take(provider.name, typeof query.state === 'string' ? query.state : undefined);
+    const flow = await this.flows.take(provider.name, typeof query.state === 'string' ? query.state : undefined, browser);
     if (!flow)
       throw new ApiException(
         'oauth_state_invalid',

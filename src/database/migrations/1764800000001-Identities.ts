@@ -35,6 +35,7 @@ export class Identities1764800000001 implements MigrationInterface {
         "code_verifier" character varying(128) NOT NULL,
         "redirect_to" text NOT NULL,
         "client_challenge" character varying(128),
+        "browser_hash" character(64) NOT NULL,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL,
         "used_at" TIMESTAMP WITH TIME ZONE,

@@ -50,6 +50,10 @@ export class OAuthFlow {
   @Column({ name: 'client_challenge', type: 'varchar', length: 128, nullable: true })
   clientChallenge: string | null;
 
+  /** SHA-256 of the browser's binding cookie (see `BrowserBinding`): only the browser that started it finishes it. */
+  @Column({ name: 'browser_hash', type: 'char', length: 64 })
+  browserHash: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
