@@ -1,21 +1,9 @@
-import { createServer } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keep, launchBrowser, step } from '../support/browser.js';
+import { freePort, keep, launchBrowser, step } from '../support/browser.js';
 import { PASSWORD, registerUser, uniqueEmail } from '../support/factories.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-/** A free loopback port, so APP_URL and the provider's redirect URI can name it before the app starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('usernames and provider sign-in on the account page in a real browser', () => {
   let test: TestApp;

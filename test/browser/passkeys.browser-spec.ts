@@ -1,20 +1,8 @@
-import { createServer } from 'node:net';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keep, launchBrowser, step } from '../support/browser.js';
+import { freePort, keep, launchBrowser, step } from '../support/browser.js';
 import { PASSWORD, uniqueEmail } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-/** A free loopback port, so APP_URL (the relying party's origin) can name it before the app starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('passkeys on the account page in a real browser', () => {
   let test: TestApp;

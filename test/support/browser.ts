@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer } from 'node:net';
 
 export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 
@@ -35,4 +36,15 @@ export async function step(page: Page, name: string, action: () => Promise<void>
 export async function keep(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A free loopback port, so APP_URL (and a provider's redirect URI) can name it before the app starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
