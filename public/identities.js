@@ -53,6 +53,7 @@ async function renderIdentities() {
   $('#identity-link-buttons').replaceChildren(
     ...providers.filter((provider) => !linked.has(provider.name)).map((provider) => button(`Link ${provider.label}`, () => run(() => link(provider)))),
   );
+  $('#set-password-form').hidden = identities.length === 0;
   $('#identities').hidden = false;
 }
 
@@ -67,6 +68,16 @@ async function start() {
   buttons.replaceChildren(...providers.map((provider) => button(`Sign in with ${provider.label}`, () => signInWith(provider), 'secondary')));
   buttons.hidden = providers.length === 0;
   document.addEventListener('account:shown', () => void run(renderIdentities));
+  $('#set-password-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = event.target;
+    void run(async () => {
+      await call('POST', '/auth/password/set', { newPassword: form.elements.newPassword.value });
+      form.reset();
+      form.hidden = true;
+      show('Your password is set.');
+    });
+  });
   if (!$('#signed-in').hidden) await run(renderIdentities);
 }
 

@@ -40,7 +40,7 @@ describe('usernames and provider sign-in on the account page in a real browser',
     await expect.poll(() => page.locator('#signed-out').isVisible()).toBe(true);
   };
 
-  it('should sign in with the provider from its button, list the link, and refuse to unlink the only way in', async () => {
+  it('should sign in with the provider from its button, refuse to unlink the only way in, then set a password and unlink', async () => {
     const email = uniqueEmail('provider');
     provider.signInAs({ sub: `page-${email}`, email, email_verified: true, name: 'Grace Provider' });
     const page = await open();
@@ -65,9 +65,20 @@ describe('usernames and provider sign-in on the account page in a real browser',
       await keep(page, 'identities-3-last-method');
     });
 
+    await step(page, 'set-password', async () => {
+      await page.locator('#set-password-form').getByLabel('New password').fill('a first password 4 me');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await expect.poll(() => message(page).textContent()).toBe('Your password is set.');
+      await page.locator('#identity-list').getByRole('button', { name: 'Unlink' }).click();
+      await expect.poll(() => message(page).textContent()).toBe('Test is unlinked.');
+      await keep(page, 'identities-7-password-set');
+    });
+
     await step(page, 'again', async () => {
       await logOut(page);
-      await page.getByRole('button', { name: 'Sign in with Test' }).click();
+      await page.locator('#login-form').getByLabel('Email or username').fill(email);
+      await page.locator('#login-form').getByLabel('Password').fill('a first password 4 me');
+      await page.getByRole('button', { name: 'Log in', exact: true }).last().click();
       await signedIn(page);
       expect(await page.locator('#profile-email').textContent()).toBe(email);
     });
